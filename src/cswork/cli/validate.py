@@ -1,0 +1,74 @@
+"""``cswork validate``: every problem in every file, as file:line:column lines."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cswork.definition import load_paths
+from cswork.errors import DefinitionError, Problem
+
+
+class Format(StrEnum):
+    """Output formats of ``validate``."""
+
+    text = "text"
+    json = "json"
+
+
+def validate(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="YAML files or directories (searched recursively)."),
+    ],
+    fmt: Annotated[
+        Format, typer.Option("--format", help="text or json.")
+    ] = Format.text,
+) -> None:
+    """Check workflow and calendar files; print every problem found."""
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        typer.echo(f"error: no such file or directory: {missing[0]}", err=True)
+        raise typer.Exit(2)
+    problems: list[Problem] = []
+    loaded = 0
+    try:
+        defs = load_paths(paths)
+        loaded = len(defs.workflows) + len(defs.calendars)
+    except DefinitionError as exc:
+        problems = list(exc.problems)
+    if fmt is Format.json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": not problems,
+                    "problems": [
+                        {
+                            "file": p.file,
+                            "line": p.line,
+                            "column": p.column,
+                            "message": p.message,
+                            "hint": p.hint,
+                        }
+                        for p in problems
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for p in problems:
+            typer.echo(str(p))
+        if not problems:
+            typer.echo(f"ok: {loaded} definition(s) valid")
+    raise typer.Exit(1 if problems else 0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("validate")(validate)

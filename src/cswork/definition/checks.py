@@ -1,0 +1,414 @@
+"""Static checks: how the parts of a workflow refer to each other.
+
+Each check returns problems rather than raising, so that a process owner sees
+everything wrong with a file at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+from cswork.definition.conditions import Compare, Condition, checks_of, fields_of
+from cswork.definition.durations import parse_duration
+from cswork.definition.model import (
+    Action,
+    DataField,
+    Fire,
+    Increment,
+    Notify,
+    SetData,
+    StartCase,
+    Workflow,
+)
+from cswork.definition.source import DefinitionSet, Source, did_you_mean
+from cswork.errors import Problem
+from cswork.records import SYSTEM_ROLE
+
+BUILTIN_CALENDARS = ("default",)
+Loc = tuple[str | int, ...]
+
+
+class _Checker:
+    def __init__(self, wf: Workflow, source: Source) -> None:
+        self.wf = wf
+        self.src = source
+        self.problems: list[Problem] = []
+        self.names = set(wf.fields) | set(wf.counters)
+
+    def add(self, loc: Loc, message: str, hint: str = "", *, key: bool = False) -> None:
+        self.problems.append(self.src.problem(loc, message, hint, key=key))
+
+    def known(
+        self,
+        loc: Loc,
+        kind: str,
+        name: str,
+        choices: Iterable[str],
+        *,
+        key: bool = False,
+    ) -> bool:
+        choices = list(choices)
+        if name in choices:
+            return True
+        self.add(loc, f"unknown {kind} {name!r}", did_you_mean(name, choices), key=key)
+        return False
+
+    # ------------------------------------------------------------ the parts
+    def roles(self, loc: Loc, roles: Sequence[str], *, system_ok: bool = True) -> None:
+        allowed = [*self.wf.roles, *([SYSTEM_ROLE] if system_ok else [])]
+        for i, role in enumerate(roles):
+            self.known((*loc, i), "role", role, allowed)
+
+    def field_list(self, loc: Loc, names: Sequence[str]) -> None:
+        for i, name in enumerate(names):
+            self.known((*loc, i), "field", name, self.wf.fields)
+
+    def condition(self, loc: Loc, cond: Condition | None) -> None:
+        if cond is None:
+            return
+        for cmp in fields_of(cond):
+            if self.known(loc, "field or counter", cmp.field, self.names):
+                self.comparison(loc, cmp)
+        for name in checks_of(cond):
+            if not name:
+                self.add(loc, "empty condition name")
+
+    def comparison(self, loc: Loc, cmp: Compare) -> None:
+        spec = self.wf.fields.get(cmp.field)
+        if spec is None or spec.type != "enum" or cmp.op in ("is set", "is not set"):
+            return
+        values = cmp.value if isinstance(cmp.value, list) else [cmp.value]
+        for v in values:
+            if v not in (spec.values or []):
+                hint = did_you_mean(str(v), spec.values or [])
+                self.add(loc, f"{v!r} is not a value of enum field {cmp.field!r}", hint)
+
+    def actions(self, loc: Loc, actions: Sequence[Action], *, on_due: bool) -> None:
+        for i, action in enumerate(actions):
+            here = (*loc, i)
+            self.condition((*here, "when"), action.when)
+            if isinstance(action, Notify):
+                self.roles((*here, "notify"), action.notify, system_ok=False)
+            elif isinstance(action, SetData):
+                for name, value in action.set.items():
+                    if self.known((*here, "set", name), "field", name, self.wf.fields):
+                        err = literal_error(self.wf.fields[name], value)
+                        if err:
+                            self.add((*here, "set", name), f"{name}: {err}")
+            elif isinstance(action, Increment):
+                self.known(
+                    (*here, "increment"), "counter", action.increment, self.wf.counters
+                )
+            elif isinstance(action, Fire):
+                self.fire(here, action, on_due=on_due)
+            elif isinstance(action, StartCase):
+                self.field_list((*here, "copy"), action.copy_fields)
+
+    def fire(self, loc: Loc, action: Fire, *, on_due: bool) -> None:
+        if not on_due:
+            self.add((*loc, "fire"), "'fire' is only allowed in a deadline's on_due")
+            return
+        events = {t.event for t in self.wf.transitions}
+        if not self.known((*loc, "fire"), "event", action.fire, events):
+            return
+        if not any(
+            t.event == action.fire and SYSTEM_ROLE in t.roles
+            for t in self.wf.transitions
+        ):
+            self.add(
+                (*loc, "fire"),
+                f"no transition for {action.fire!r} allows role 'system', so a "
+                "deadline cannot fire it",
+            )
+
+    # ------------------------------------------------------------ sections
+    def states(self) -> None:
+        initial = [n for n, s in self.wf.states.items() if s.initial]
+        if len(initial) != 1:
+            self.add(
+                ("states",),
+                f"exactly one state must be initial, found "
+                f"{len(initial)}: {', '.join(initial) or 'none'}",
+            )
+        if not any(s.final for s in self.wf.states.values()):
+            self.add(("states",), "no state is final, so no case can ever close")
+        if SYSTEM_ROLE in self.wf.roles:
+            self.add(("roles", SYSTEM_ROLE), "'system' is a reserved role", key=True)
+        for name in set(self.wf.fields) & set(self.wf.counters):
+            self.add(
+                ("counters", name), f"{name!r} is both a field and a counter", key=True
+            )
+        cf = self.wf.customer_field
+        if (
+            cf is not None
+            and self.known(("customer_field",), "field", cf, self.wf.fields)
+            and self.wf.fields[cf].type != "string"
+        ):
+            self.add(("customer_field",), f"customer field {cf!r} must be a string")
+
+    def start(self) -> None:
+        s = self.wf.start
+        self.roles(("start", "roles"), s.roles, system_ok=False)
+        self.field_list(("start", "requires"), s.requires)
+        self.field_list(("start", "optional"), s.optional)
+        self.actions(("start", "actions"), s.actions, on_due=False)
+
+    def transitions(self) -> None:
+        for i, t in enumerate(self.wf.transitions):
+            loc: Loc = ("transitions", i)
+            for j, src in enumerate(t.from_):
+                if (
+                    src != "*"
+                    and self.known((*loc, "from", j), "state", src, self.wf.states)
+                    and self.wf.states[src].final
+                ):
+                    self.add(
+                        (*loc, "from", j),
+                        f"{src!r} is final: no event leaves a final state",
+                    )
+            if t.to is not None:
+                self.known((*loc, "to"), "state", t.to, self.wf.states)
+            self.roles((*loc, "roles"), t.roles)
+            self.field_list((*loc, "requires"), t.requires)
+            self.field_list((*loc, "optional"), t.optional)
+            for name in set(t.requires) & set(t.optional):
+                self.add((*loc, "optional"), f"{name!r} is both required and optional")
+            self.condition((*loc, "when"), t.when)
+            self.actions((*loc, "actions"), t.actions, on_due=False)
+
+    def deadlines(self) -> None:
+        events = {t.event for t in self.wf.transitions}
+        for name, d in self.wf.deadlines.items():
+            loc: Loc = ("deadlines", name)
+            for j, state in enumerate(d.scope):
+                self.known((*loc, "scope", j), "state", state, self.wf.states)
+            self.condition((*loc, "when"), d.when)
+            if (
+                d.at is not None
+                and self.known((*loc, "at"), "field", d.at, self.wf.fields)
+                and self.wf.fields[d.at].type != "datetime"
+            ):
+                self.add((*loc, "at"), f"field {d.at!r} is not a datetime")
+            for j, ev in enumerate(d.met_by):
+                self.known((*loc, "met_by", j), "event", ev, events)
+            if d.warn is not None and d.every is not None:
+                self.add(
+                    (*loc, "warn"), "a recurring deadline ('every') has no warning"
+                )
+            if d.warn is not None:
+                self.roles((*loc, "warn", "notify"), d.warn.notify, system_ok=False)
+                if d.warn.before and d.after:
+                    before, after = (
+                        parse_duration(d.warn.before),
+                        parse_duration(d.after),
+                    )
+                    if before.wall() >= after.wall():
+                        self.add(
+                            (*loc, "warn", "before"),
+                            "the warning comes before the deadline starts",
+                        )
+            self.actions((*loc, "on_due"), d.on_due, on_due=True)
+
+
+def literal_error(spec: DataField, value: object) -> str:
+    """Why ``value`` cannot be stored in a field like ``spec``, or ""."""
+    if value is None:
+        return ""
+    t = spec.type
+    if t in ("string", "enum", "datetime") and not isinstance(value, str):
+        return f"expected a {t} (text), got {type(value).__name__}"
+    if t == "enum" and value not in (spec.values or []):
+        return f"{value!r} is not one of {', '.join(spec.values or [])}"
+    if t == "datetime":
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            return f"{value!r} is not an ISO 8601 datetime"
+        if parsed.tzinfo is None:
+            return f"{value!r} has no timezone offset"
+    if t == "boolean" and not isinstance(value, bool):
+        return f"expected true or false, got {value!r}"
+    if t in ("integer", "number") and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        return f"expected a number, got {value!r}"
+    if t == "integer" and isinstance(value, float):
+        return f"expected a whole number, got {value!r}"
+    return ""
+
+
+# ------------------------------------------------------------------ graph
+def successors(wf: Workflow) -> dict[str, set[str]]:
+    """State → states one transition away (``'*'`` expanded)."""
+    non_final = [n for n, s in wf.states.items() if not s.final]
+    nxt: dict[str, set[str]] = {n: set() for n in wf.states}
+    for t in wf.transitions:
+        sources = non_final if "*" in t.from_ else t.from_
+        for src in sources:
+            if src in nxt:
+                dest = t.to or src
+                if dest in wf.states:
+                    nxt[src].add(dest)
+    return nxt
+
+
+def reachable(nxt: dict[str, set[str]], start: Iterable[str]) -> set[str]:
+    """Every state reachable from ``start`` (including it)."""
+    seen = set(start)
+    todo = list(seen)
+    while todo:
+        for n in nxt.get(todo.pop(), ()):
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
+def _graph(checker: _Checker) -> Iterator[tuple[Loc, str]]:
+    wf = checker.wf
+    initial = [n for n, s in wf.states.items() if s.initial]
+    if len(initial) != 1:
+        return
+    nxt = successors(wf)
+    from_initial = reachable(nxt, initial)
+    finals = {n for n, s in wf.states.items() if s.final}
+    for name, state in wf.states.items():
+        if name not in from_initial:
+            kind = "final state" if state.final else "state"
+            yield (
+                ("states", name),
+                (
+                    f"{kind} {name!r} cannot be reached from "
+                    f"the initial state {initial[0]!r}"
+                ),
+            )
+        elif not state.final and not (nxt[name] - {name}):
+            yield (
+                ("states", name),
+                f"state {name!r} is not final but no transition leads out of it",
+            )
+        elif not state.final and not (reachable(nxt, [name]) & finals):
+            yield ("states", name), f"no final state can be reached from {name!r}"
+    for dname, d in wf.deadlines.items():
+        scope = set(d.scope) & set(wf.states)
+        live = scope & from_initial
+        if scope and not live:
+            yield (
+                ("deadlines", dname, "scope"),
+                f"deadline {dname!r} can never start: no state of its scope is reachable",
+            )
+        for inside in sorted(live):
+            if not (reachable(nxt, [inside]) - scope) and not d.met_by:
+                yield (
+                    ("deadlines", dname, "scope"),
+                    (
+                        f"deadline {dname!r} can never stop: from {inside!r} no state "
+                        "outside its scope can be reached"
+                    ),
+                )
+        scope_events = {
+            t.event for t in wf.transitions if "*" in t.from_ or scope & set(t.from_)
+        }
+        for j, ev in enumerate(d.met_by):
+            if ev in {t.event for t in wf.transitions} and ev not in scope_events:
+                yield (
+                    ("deadlines", dname, "met_by", j),
+                    f"event {ev!r} cannot be fired in any state of the scope",
+                )
+
+
+def check_workflow(wf: Workflow, source: Source) -> list[Problem]:
+    """Every problem in how the workflow's parts refer to each other."""
+    c = _Checker(wf, source)
+    c.states()
+    c.start()
+    c.transitions()
+    c.deadlines()
+    for loc, message in _graph(c):
+        c.add(loc, message, key=loc[0] == "states")
+    return sorted(c.problems, key=lambda p: (p.line, p.column))
+
+
+def check_set(defs: DefinitionSet) -> list[Problem]:
+    """Problems between files: duplicate ids, unknown calendars and workflows."""
+    problems: list[Problem] = []
+    calendars = {c.definition.calendar: c for c in defs.calendars}
+    seen: dict[tuple[str | int, ...], str] = {}
+    for c in defs.calendars:
+        key = ("calendar", c.definition.calendar)
+        if key in seen:
+            problems.append(
+                c.source.problem(
+                    ("calendar",), f"calendar {key[1]!r} is also defined in {seen[key]}"
+                )
+            )
+        seen[key] = c.source.file
+    workflow_ids = {w.definition.workflow for w in defs.workflows}
+    cal_names = [*calendars, *BUILTIN_CALENDARS]
+    for w in defs.workflows:
+        wf, src = w.definition, w.source
+        wkey = ("workflow", wf.workflow, wf.version)
+        if wkey in seen:
+            problems.append(
+                src.problem(
+                    ("version",),
+                    f"workflow {wf.workflow!r} "
+                    f"version {wf.version} is also defined in {seen[wkey]}",
+                )
+            )
+        seen[wkey] = src.file
+        if wf.calendar not in cal_names:
+            problems.append(
+                src.problem(
+                    ("calendar",),
+                    f"unknown calendar {wf.calendar!r}",
+                    did_you_mean(wf.calendar, cal_names),
+                )
+            )
+        for name, d in wf.deadlines.items():
+            if d.calendar is not None and d.calendar not in cal_names:
+                problems.append(
+                    src.problem(
+                        ("deadlines", name, "calendar"),
+                        f"unknown calendar {d.calendar!r}",
+                        did_you_mean(d.calendar, cal_names),
+                    )
+                )
+        for loc, action in _all_actions(wf):
+            if isinstance(action, StartCase) and action.start_case not in workflow_ids:
+                problems.append(
+                    src.problem(
+                        (*loc, "start_case"),
+                        f"unknown workflow {action.start_case!r}",
+                        did_you_mean(action.start_case, workflow_ids),
+                    )
+                )
+    return problems
+
+
+def _all_actions(wf: Workflow) -> Iterator[tuple[Loc, Action]]:
+    for i, a in enumerate(wf.start.actions):
+        yield ("start", "actions", i), a
+    for i, t in enumerate(wf.transitions):
+        for j, a in enumerate(t.actions):
+            yield ("transitions", i, "actions", j), a
+    for name, d in wf.deadlines.items():
+        for j, a in enumerate(d.on_due):
+            yield ("deadlines", name, "on_due", j), a
+
+
+def hook_names(wf: Workflow) -> Iterator[tuple[Loc, str, str]]:
+    """(location, kind, name) of every registered function a workflow uses."""
+    conds: list[tuple[Loc, Condition | None]] = [
+        (("transitions", i, "when"), t.when) for i, t in enumerate(wf.transitions)
+    ]
+    conds += [(("deadlines", n, "when"), d.when) for n, d in wf.deadlines.items()]
+    for loc, a in _all_actions(wf):
+        conds.append(((*loc, "when"), a.when))
+        if hasattr(a, "call"):
+            yield (*loc, "call"), "action hook", a.call
+    for loc, cond in conds:
+        if cond is not None:
+            for name in checks_of(cond):
+                yield loc, "condition", name

@@ -1,0 +1,75 @@
+"""Durations as process owners write them: ``30s``, ``15m``, ``4h``, ``1h30m``, ``2d``.
+
+A duration alone has no basis. A deadline always says whether it counts
+working time or wall-clock time; the day unit means 24 hours on the wall
+clock and one working day's worth of working time (the calendar's
+``day_length``) in working time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+DURATION_PATTERN = r"^[0-9]+[dhms]([0-9]+[hms])*$"
+_RX = re.compile(r"^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A parsed duration: whole days plus a time part.
+
+    Attributes:
+        days: the number of days (wall-clock days or working days).
+        time: the hours, minutes and seconds.
+    """
+
+    days: int
+    time: timedelta
+
+    def wall(self) -> timedelta:
+        """The duration on the wall clock (a day is 24 hours)."""
+        return timedelta(days=self.days) + self.time
+
+    def working(self, day_length: timedelta) -> timedelta:
+        """The duration in working time, a day being ``day_length``."""
+        return self.days * day_length + self.time
+
+    def __str__(self) -> str:
+        return format_duration(self.wall()) if not self.days else _text(self)
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse ``1d4h30m``-style text.
+
+    Raises:
+        ValueError: the text is not a duration, or is zero.
+    """
+    m = _RX.match(text.strip())
+    if not m or not any(m.groups()):
+        raise ValueError(
+            f"{text!r} is not a duration; write e.g. 30s, 15m, 4h, 1h30m or 2d"
+        )
+    d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+    result = Duration(d, timedelta(hours=h, minutes=mi, seconds=s))
+    if not result.days and not result.time:
+        raise ValueError(f"{text!r} is a zero duration")
+    return result
+
+
+def format_duration(delta: timedelta) -> str:
+    """Render a timedelta as ``1d2h3m4s`` (omitting zero parts; ``0s`` for zero)."""
+    total = int(delta.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 86400)
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    parts = [f"{v}{u}" for v, u in ((days, "d"), (h, "h"), (m, "m"), (s, "s")) if v]
+    return sign + ("".join(parts) or "0s")
+
+
+def _text(d: Duration) -> str:
+    rest = format_duration(d.time)
+    return f"{d.days}d" + ("" if rest == "0s" else rest)

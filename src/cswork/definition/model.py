@@ -1,0 +1,413 @@
+"""The YAML format, as pydantic models. Field names are the YAML keys.
+
+Two kinds of document exist: a workflow (top-level key ``workflow``) and a
+calendar (top-level key ``calendar``). The models check the shape of each
+document; ``checks.py`` checks how its parts refer to each other.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from cswork.definition.conditions import (
+    NAME_PATTERN,
+    Condition,
+    Name,
+    coerce_condition,
+)
+from cswork.definition.durations import DURATION_PATTERN, parse_duration
+
+ConditionField = Annotated[Condition, BeforeValidator(coerce_condition)]
+
+
+def _check_duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+DurationText = Annotated[
+    str,
+    Field(pattern=DURATION_PATTERN, examples=["30s", "15m", "4h", "1h30m", "2d"]),
+    AfterValidator(_check_duration),
+]
+Scalar: TypeAlias = str | int | float | bool | None
+
+
+def _listify(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+NameList = Annotated[list[Name], BeforeValidator(_listify)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True
+    )
+
+
+# ------------------------------------------------------------------ fields
+FieldType = Literal["string", "integer", "number", "boolean", "enum", "datetime"]
+
+
+class DataField(_Model):
+    """A piece of case data that steps may set."""
+
+    type: FieldType = Field(description="The value type.")
+    description: str = Field(default="", description="What the field holds.")
+    values: list[str] | None = Field(
+        default=None, description="The allowed values (enum fields only)."
+    )
+    min: float | None = Field(default=None, description="Smallest number allowed.")
+    max: float | None = Field(default=None, description="Largest number allowed.")
+    max_length: int = Field(
+        default=2000, ge=1, le=1_000_000, description="Longest string allowed."
+    )
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> DataField:
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum field needs a non-empty 'values' list")
+        if self.type != "enum" and self.values is not None:
+            raise ValueError("'values' is only for enum fields")
+        if (self.min is not None or self.max is not None) and self.type not in (
+            "integer",
+            "number",
+        ):
+            raise ValueError("'min'/'max' are only for integer and number fields")
+        return self
+
+
+class Counter(_Model):
+    """A number kept with the case, changed only by ``increment`` actions."""
+
+    description: str = ""
+
+
+class State(_Model):
+    """A state a case can be in."""
+
+    description: str = ""
+    initial: bool = Field(default=False, description="Cases start here (exactly one).")
+    final: bool = Field(default=False, description="The case is closed here.")
+    outcome: Name | None = Field(
+        default=None,
+        description="For final states, how the case ended (e.g. resolved), "
+        "used by reports.",
+    )
+
+    @model_validator(mode="after")
+    def _not_both(self) -> State:
+        if self.initial and self.final:
+            raise ValueError("a state cannot be both initial and final")
+        if self.outcome and not self.final:
+            raise ValueError("only final states have an 'outcome'")
+        return self
+
+
+# ----------------------------------------------------------------- actions
+class _Action(_Model):
+    when: ConditionField | None = Field(
+        default=None, description="Only do this when the condition holds."
+    )
+
+
+class Notify(_Action):
+    """Tell the people in some roles (through the program's notifier)."""
+
+    notify: NameList = Field(min_length=1, description="The roles to notify.")
+    message: str = ""
+
+
+class SetData(_Action):
+    """Set case data fields to fixed values."""
+
+    set: dict[Name, Scalar] = Field(min_length=1)
+
+
+class Increment(_Action):
+    """Add one to a counter."""
+
+    increment: Name
+
+
+class Call(_Action):
+    """Call an action hook the program registered (after the commit)."""
+
+    call: Name
+
+
+class Fire(_Action):
+    """Fire an event as the system (only in a deadline's ``on_due``)."""
+
+    fire: Name
+
+
+class StartCase(_Action):
+    """Start a linked case of another workflow (after the commit)."""
+
+    start_case: Name = Field(description="The workflow to start.")
+    copy_fields: list[Name] = Field(
+        default_factory=list,
+        alias="copy",
+        description="Fields copied from this case (same names in both).",
+    )
+    link: Name | None = Field(
+        default=None, description="Field of the new case that gets this case's id."
+    )
+
+
+def _action_tag(value: Any) -> str | None:
+    keys = ("notify", "set", "increment", "call", "fire", "start_case")
+    if isinstance(value, dict):
+        return next((k for k in keys if k in value), None)
+    names: dict[type, str] = {
+        Notify: "notify",
+        SetData: "set",
+        Increment: "increment",
+        Call: "call",
+        Fire: "fire",
+        StartCase: "start_case",
+    }
+    return names.get(type(value))
+
+
+Action: TypeAlias = Annotated[
+    Annotated[Notify, Tag("notify")]
+    | Annotated[SetData, Tag("set")]
+    | Annotated[Increment, Tag("increment")]
+    | Annotated[Call, Tag("call")]
+    | Annotated[Fire, Tag("fire")]
+    | Annotated[StartCase, Tag("start_case")],
+    Discriminator(
+        _action_tag,
+        custom_error_type="action",
+        custom_error_message=(
+            "an action is a mapping with one of: notify, set, increment, call, "
+            "fire, start_case"
+        ),
+    ),
+]
+
+
+# ------------------------------------------------------------- transitions
+class Start(_Model):
+    """Who may start a case and what data a case starts with."""
+
+    roles: NameList = Field(min_length=1)
+    requires: NameList = Field(default_factory=list)
+    optional: NameList = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+
+
+class Transition(_Model):
+    """One allowed step: an event that moves a case between states."""
+
+    event: Name = Field(description="The event name used to fire this step.")
+    from_: Annotated[list[str], BeforeValidator(_listify)] = Field(
+        alias="from",
+        min_length=1,
+        description="The state(s) it may be fired from; '*' for any non-final.",
+    )
+    to: Name | None = Field(
+        default=None, description="The state it leads to (omit to stay)."
+    )
+    roles: NameList = Field(min_length=1, description="Roles allowed to fire it.")
+    requires: NameList = Field(
+        default_factory=list, description="Fields that must be given with it."
+    )
+    optional: NameList = Field(
+        default_factory=list, description="Fields that may be given with it."
+    )
+    when: ConditionField | None = Field(
+        default=None, description="The step is allowed only if this holds."
+    )
+    actions: list[Action] = Field(default_factory=list)
+    tags: NameList = Field(
+        default_factory=list,
+        description="Labels for reports: first_response, reopen, resolve, ...",
+    )
+    description: str = ""
+
+    @field_validator("from_")
+    @classmethod
+    def _states_or_star(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*" and not re.match(NAME_PATTERN, item):
+                raise ValueError(f"{item!r} is not a state name")
+        return value
+
+
+# --------------------------------------------------------------- deadlines
+class Warn(_Model):
+    """An early warning before a deadline falls due."""
+
+    before: DurationText | None = Field(
+        default=None, description="Warn this long before the due time."
+    )
+    percent: int | None = Field(
+        default=None, ge=1, le=99, description="Warn when this share has elapsed."
+    )
+    notify: NameList = Field(min_length=1, description="The roles to warn.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Warn:
+        if (self.before is None) == (self.percent is None):
+            raise ValueError("a warning has exactly one of 'before' or 'percent'")
+        return self
+
+
+class Deadline(_Model):
+    """A time limit that runs while a case is in some states."""
+
+    title: str = ""
+    scope: NameList = Field(
+        min_length=1,
+        description="Armed when the case enters these states, cancelled when "
+        "it leaves them.",
+    )
+    when: ConditionField | None = Field(
+        default=None, description="Armed only if this holds on entering."
+    )
+    after: DurationText | None = Field(
+        default=None, description="Due this long after entering the scope."
+    )
+    at: Name | None = Field(
+        default=None, description="Due at the time in this datetime field."
+    )
+    every: DurationText | None = Field(
+        default=None,
+        description="A recurring obligation: one period after another.",
+    )
+    basis: Literal["working", "wall"] | None = Field(
+        default=None, description="Count working time or wall-clock time."
+    )
+    calendar: Name | None = Field(
+        default=None, description="The calendar for working time."
+    )
+    met_by: NameList = Field(
+        default_factory=list,
+        description="Events that meet the deadline (or the current period).",
+    )
+    warn: Warn | None = None
+    on_due: list[Action] = Field(
+        default_factory=list,
+        description="What happens when it falls due (the breach is always recorded).",
+    )
+
+    @model_validator(mode="after")
+    def _kind(self) -> Deadline:
+        kinds = [k for k in ("after", "at", "every") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a deadline has exactly one of 'after', 'at' or 'every'")
+        if self.at is None and self.basis is None:
+            raise ValueError("say which time counts: 'basis: working' or 'basis: wall'")
+        if self.at is not None and self.basis is not None:
+            raise ValueError("'basis' does not apply to a deadline given by 'at'")
+        if self.every is not None and not self.met_by:
+            raise ValueError("a recurring deadline ('every') needs 'met_by' events")
+        return self
+
+    @property
+    def kind(self) -> Literal["after", "at", "every"]:
+        """Which of the three kinds of deadline this is."""
+        if self.at is not None:
+            return "at"
+        return "every" if self.every is not None else "after"
+
+
+# ---------------------------------------------------------------- workflow
+class Workflow(_Model):
+    """One SOP: its roles, data, states, transitions and deadlines."""
+
+    workflow: Name = Field(description="The workflow id.")
+    version: int = Field(ge=1, description="Bump it for every change.")
+    title: str = Field(min_length=1)
+    description: str = ""
+    calendar: Name = Field(
+        default="default", description="Calendar for working-time deadlines."
+    )
+    customer_field: Name | None = Field(
+        default="customer_id",
+        description="The field that identifies the customer (for queries).",
+    )
+    roles: dict[Name, str] = Field(
+        min_length=1, description="Role id → what people in it do."
+    )
+    fields: dict[Name, DataField] = Field(default_factory=dict)
+    counters: dict[Name, Counter] = Field(default_factory=dict)
+    states: dict[Name, State] = Field(min_length=2)
+    start: Start
+    transitions: list[Transition] = Field(min_length=1)
+    deadlines: dict[Name, Deadline] = Field(default_factory=dict)
+
+    def initial_state(self) -> str:
+        """The state cases start in (the checks guarantee there is one)."""
+        return next(name for name, s in self.states.items() if s.initial)
+
+
+# ---------------------------------------------------------------- calendar
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Interval = Annotated[
+    str,
+    Field(
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$",
+        examples=["09:00-12:00"],
+    ),
+]
+
+
+class CalendarDef(_Model):
+    """A business calendar: working hours, holidays, make-up working days."""
+
+    calendar: Name = Field(description="The calendar id.")
+    title: str = ""
+    timezone: str = Field(default="Asia/Shanghai", description="An IANA zone name.")
+    country: str | None = Field(
+        default="CN",
+        description="Public holidays (and make-up days) from the 'holidays' "
+        "package for this country code; null for none.",
+    )
+    hours: dict[Weekday, list[Interval]] = Field(
+        default_factory=lambda: {
+            d: ["09:00-12:00", "13:00-18:00"]
+            for d in ("mon", "tue", "wed", "thu", "fri")
+        },
+        description="Working intervals per weekday; missing days are off.",
+    )
+    makeup_hours: Weekday = Field(
+        default="mon", description="Whose hours a make-up working day has."
+    )
+    holidays: list[date] = Field(
+        default_factory=list, description="Extra days off (YYYY-MM-DD)."
+    )
+    working_days: list[date] = Field(
+        default_factory=list, description="Extra working days (YYYY-MM-DD)."
+    )
+    day_length: DurationText | None = Field(
+        default=None,
+        description="How much working time one working day ('1d') is; "
+        "default: the longest weekday's hours.",
+    )
+    data_years: list[int] | None = Field(
+        default=None,
+        description="Years the holiday data is known to be complete for; a due "
+        "time outside them gives a warning. Default: years with make-up days.",
+    )
+
+
+Document: TypeAlias = Workflow | CalendarDef

@@ -1,0 +1,77 @@
+"""Loaded definitions and where their parts came from (file:line:column)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cswork.definition._yaml import Mark, Path, Positions
+from cswork.definition.model import CalendarDef, Workflow
+from cswork.errors import Problem
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a loaded document came from, for pointing at its parts."""
+
+    file: str
+    positions: Positions = field(default_factory=Positions, repr=False)
+
+    def mark(self, path: Sequence[str | int], *, key: bool = False) -> Mark:
+        """The (0-based) position of the deepest known part of ``path``."""
+        found: Path = ()
+        mark: Mark = self.positions.values.get((), (0, 0))
+        for part in path:
+            candidate = (*found, part)
+            if candidate in self.positions.values:
+                found = candidate
+                mark = self.positions.values[candidate]
+        if key and found in self.positions.keys:
+            return self.positions.keys[found]
+        return mark
+
+    def problem(
+        self,
+        path: Sequence[str | int],
+        message: str,
+        hint: str = "",
+        *,
+        key: bool = False,
+    ) -> Problem:
+        """A problem located at ``path`` (the key itself when ``key``)."""
+        line, col = self.mark(path, key=key)
+        return Problem(self.file, line + 1, col + 1, message, hint)
+
+
+@dataclass(frozen=True)
+class LoadedWorkflow:
+    """A validated workflow and where it came from."""
+
+    definition: Workflow
+    source: Source
+
+
+@dataclass(frozen=True)
+class LoadedCalendar:
+    """A validated calendar and where it came from."""
+
+    definition: CalendarDef
+    source: Source
+
+
+Loaded = LoadedWorkflow | LoadedCalendar
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A "did you mean ...?" hint, or "" when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass(frozen=True)
+class DefinitionSet:
+    """Workflows and calendars loaded together and checked against each other."""
+
+    workflows: tuple[LoadedWorkflow, ...]
+    calendars: tuple[LoadedCalendar, ...]

@@ -1,0 +1,107 @@
+"""Applying a step's actions: data set, counters bumped, outbox items queued.
+
+Pure functions on a working copy; nothing here touches a store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cswork.definition.model import Call, Fire, Increment, Notify, SetData, StartCase
+from cswork.engine.compile import CompiledAction
+from cswork.engine.guards import ViewFn
+from cswork.records import JSON, Actor, OutboxItem, Scalar
+
+
+@dataclass
+class Effects:
+    """The working copy of what a step changes."""
+
+    data: dict[str, Scalar]
+    counters: dict[str, int]
+    changes: dict[str, Scalar] = field(default_factory=dict)
+    counter_changes: dict[str, int] = field(default_factory=dict)
+    outbox: list[OutboxItem] = field(default_factory=list)
+    notified: list[str] = field(default_factory=list)
+    fire: list[str] = field(default_factory=list)
+
+    def set(self, values: dict[str, Scalar]) -> None:
+        """Set data fields (recording them as changes of this step)."""
+        self.data.update(values)
+        self.changes.update(values)
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """Who and what an action runs for."""
+
+    case_id: str
+    reason: str
+    actor: Actor
+    now: datetime
+    new_id: Callable[[], str]
+    view: ViewFn
+
+
+def apply_actions(
+    actions: Iterable[CompiledAction], fx: Effects, ctx: ActionContext
+) -> None:
+    """Apply actions in order; each sees the effects of the ones before it."""
+    for ca in actions:
+        if ca.when is not None and not ca.when(fx.data, fx.counters, ctx.view):
+            continue
+        a = ca.action
+        if isinstance(a, SetData):
+            fx.set(dict(a.set))
+        elif isinstance(a, Increment):
+            value = fx.counters.get(a.increment, 0) + 1
+            fx.counters[a.increment] = value
+            fx.counter_changes[a.increment] = value
+        elif isinstance(a, Notify):
+            fx.notified += [r for r in a.notify if r not in fx.notified]
+            fx.outbox.append(
+                outbox_item(ctx, "notify", roles=tuple(a.notify), message=a.message)
+            )
+        elif isinstance(a, Call):
+            fx.outbox.append(outbox_item(ctx, "call", target=a.call))
+        elif isinstance(a, StartCase):
+            fx.outbox.append(_start_case(a, fx, ctx))
+        elif isinstance(a, Fire):
+            fx.fire.append(a.fire)
+
+
+def outbox_item(
+    ctx: ActionContext,
+    kind: str,
+    *,
+    roles: tuple[str, ...] = (),
+    target: str = "",
+    message: str = "",
+    payload: dict[str, JSON] | None = None,
+) -> OutboxItem:
+    """An outbox item caused by the step described by ``ctx``."""
+    return OutboxItem(
+        id=ctx.new_id(),
+        case_id=ctx.case_id,
+        created_at=ctx.now,
+        kind=kind,  # type: ignore[arg-type]
+        reason=ctx.reason,
+        roles=roles,
+        target=target,
+        message=message,
+        payload=payload or {},
+    )
+
+
+def _start_case(a: StartCase, fx: Effects, ctx: ActionContext) -> OutboxItem:
+    data: dict[str, JSON] = {k: fx.data.get(k) for k in a.copy_fields}
+    if a.link:
+        data[a.link] = ctx.case_id
+    payload: dict[str, JSON] = {
+        "data": data,
+        "actor": ctx.actor.id,
+        "roles": list[JSON](sorted(ctx.actor.roles)),
+    }
+    return outbox_item(ctx, "start_case", target=a.start_case, payload=payload)

@@ -1,0 +1,230 @@
+"""The checks a step must pass: data given with it, and its conditions.
+
+Everything here is compiled once per workflow version into plain closures, so
+the hot path does no parsing and no pydantic validation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from cswork.definition.conditions import AllOf, AnyOf, Check, Compare, Condition, Not
+from cswork.definition.model import DataField
+from cswork.engine.hooks import CaseView, ConditionFn
+from cswork.records import Scalar
+
+#: Checks one value; returns the normalised value or raises ValueError.
+Validator = Callable[[Any], Scalar]
+#: Evaluates a condition on (data, counters, view factory).
+Predicate = Callable[[Mapping[str, Scalar], Mapping[str, int], "ViewFn"], bool]
+ViewFn = Callable[[], CaseView]
+
+
+def _text(spec: DataField) -> Validator:
+    limit = spec.max_length
+
+    def check(value: Any) -> Scalar:
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {type(value).__name__}")
+        if len(value) > limit:
+            raise ValueError(f"longer than {limit} characters")
+        if "\x00" in value:
+            raise ValueError("contains a NUL character")
+        return value
+
+    return check
+
+
+def _enum(spec: DataField) -> Validator:
+    allowed = frozenset(spec.values or ())
+    listing = ", ".join(spec.values or ())
+
+    def check(value: Any) -> Scalar:
+        if not isinstance(value, str) or value not in allowed:
+            raise ValueError(f"{value!r} is not one of {listing}")
+        return value
+
+    return check
+
+
+def _number(spec: DataField) -> Validator:
+    whole = spec.type == "integer"
+    lo, hi = spec.min, spec.max
+
+    def check(value: Any) -> Scalar:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {type(value).__name__}")
+        if whole and not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError(f"{value!r} is outside {lo}..{hi}")
+        if whole and abs(value) > 2**63 - 1:
+            raise ValueError("too large")
+        return value if whole else float(value)
+
+    return check
+
+
+def _boolean(spec: DataField) -> Validator:
+    def check(value: Any) -> Scalar:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+
+    return check
+
+
+def to_utc_text(value: Any) -> str:
+    """Normalise an aware datetime (or ISO 8601 text with an offset) to UTC text.
+
+    Raises:
+        ValueError: not a datetime, or no timezone.
+    """
+    if isinstance(value, str):
+        if len(value) > 64:
+            raise ValueError("not an ISO 8601 datetime")
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 datetime") from None
+    if not isinstance(value, datetime):
+        raise ValueError(f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{value.isoformat()} has no timezone")
+    return value.astimezone(UTC).isoformat()
+
+
+def _datetime(spec: DataField) -> Validator:
+    return to_utc_text
+
+
+_MAKERS: dict[str, Callable[[DataField], Validator]] = {
+    "string": _text,
+    "enum": _enum,
+    "integer": _number,
+    "number": _number,
+    "boolean": _boolean,
+    "datetime": _datetime,
+}
+
+
+def validator_for(spec: DataField) -> Validator:
+    """The validator of one declared field."""
+    return _MAKERS[spec.type](spec)
+
+
+def validate_payload(
+    payload: Mapping[str, Any],
+    validators: Mapping[str, Validator],
+    requires: tuple[str, ...],
+    allowed: frozenset[str],
+) -> tuple[dict[str, Scalar], dict[str, str]]:
+    """Check the data given with a step.
+
+    Returns:
+        The normalised data and a field → error mapping (empty when valid).
+    """
+    clean: dict[str, Scalar] = {}
+    errors: dict[str, str] = {}
+    for key, value in payload.items():
+        if key not in allowed:
+            # Keys come from untrusted callers: they may not even be strings.
+            name = key if isinstance(key, str) else repr(key)  # type: ignore[redundant-expr]
+            errors[name[:100]] = "not accepted by this step"
+            continue
+        if value is None:
+            clean[key] = None
+            continue
+        try:
+            clean[key] = validators[key](value)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    for key in requires:
+        if clean.get(key) is None and key not in errors:
+            errors[key] = "required"
+    return clean, errors
+
+
+# -------------------------------------------------------------- conditions
+def _value(name: str) -> Callable[[Mapping[str, Scalar], Mapping[str, int]], Any]:
+    def get(data: Mapping[str, Scalar], counters: Mapping[str, int]) -> Any:
+        if name in counters:
+            return counters[name]
+        return data.get(name)
+
+    return get
+
+
+def _ordered(op: str, right: Any) -> Callable[[Any], bool]:
+    def test(left: Any) -> bool:
+        if left is None or isinstance(left, bool) != isinstance(right, bool):
+            return False
+        try:
+            if op == ">":
+                return bool(left > right)
+            if op == ">=":
+                return bool(left >= right)
+            if op == "<":
+                return bool(left < right)
+            return bool(left <= right)
+        except TypeError:
+            return False
+
+    return test
+
+
+def _test(cmp: Compare, is_datetime: bool) -> Callable[[Any], bool]:
+    op, right = cmp.op, cmp.value
+    if is_datetime and isinstance(right, str):
+        right = to_utc_text(right)
+    if op == "==":
+        return lambda left: bool(left == right)
+    if op == "!=":
+        return lambda left: bool(left != right)
+    if op == "in":
+        options = list(right) if isinstance(right, list) else [right]
+        return lambda left: left in options
+    if op == "not in":
+        options = list(right) if isinstance(right, list) else [right]
+        return lambda left: left not in options
+    if op == "is set":
+        return lambda left: left is not None
+    if op == "is not set":
+        return lambda left: left is None
+    if is_datetime:
+        # ISO texts in UTC with the same layout compare in time order; parse to
+        # be safe with fractions of seconds.
+        order = _ordered(op, datetime.fromisoformat(str(right)))
+        return lambda left: left is not None and order(datetime.fromisoformat(left))
+    return _ordered(op, right)
+
+
+def compile_condition(
+    cond: Condition,
+    fields: Mapping[str, DataField],
+    registered: Mapping[str, ConditionFn],
+) -> Predicate:
+    """Turn a condition into a predicate over (data, counters, view)."""
+    if isinstance(cond, Compare):
+        get = _value(cond.field)
+        spec = fields.get(cond.field)
+        test = _test(cond, spec is not None and spec.type == "datetime")
+        return lambda data, counters, view: test(get(data, counters))
+    if isinstance(cond, Check):
+        fn = registered[cond.check]
+        return lambda data, counters, view: bool(fn(view()))
+    if isinstance(cond, Not):
+        inner = compile_condition(cond.not_, fields, registered)
+        return lambda data, counters, view: not inner(data, counters, view)
+    parts = [
+        compile_condition(c, fields, registered)
+        for c in (cond.all if isinstance(cond, AllOf) else cond.any)
+    ]
+    if isinstance(cond, AnyOf):
+        return lambda data, counters, view: any(p(data, counters, view) for p in parts)
+    return lambda data, counters, view: all(p(data, counters, view) for p in parts)

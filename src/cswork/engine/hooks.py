@@ -1,0 +1,147 @@
+"""What the embedding program plugs in: named conditions, action hooks, a notifier.
+
+Workflows name these functions; they never name Python code. A program
+registers the functions it offers, and the engine refuses to load a workflow
+that names one that is not registered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from cswork.records import JSON, Actor, Scalar
+
+log = logging.getLogger("cswork.notify")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """What a named condition sees: the case as it would be after the step.
+
+    Attributes:
+        case_id: the case ("" while starting).
+        workflow_id: its workflow.
+        state: the state before the step.
+        event: the event being fired (``start`` while starting).
+        actor: who fires it.
+        data: the case data merged with the step's data.
+        counters: the counters before the step.
+        payload: only the data given with this step.
+    """
+
+    case_id: str
+    workflow_id: str
+    state: str
+    event: str
+    actor: Actor
+    data: Mapping[str, Scalar]
+    counters: Mapping[str, int]
+    payload: Mapping[str, Scalar]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notification for people in some roles.
+
+    Attributes:
+        id: the outbox id (an idempotency key: it may be delivered twice).
+        case_id: the case.
+        roles: the roles to tell.
+        reason: the event or deadline behind it.
+        message: text from the workflow (may be empty).
+        at: when the step that caused it committed.
+    """
+
+    id: str
+    case_id: str
+    roles: tuple[str, ...]
+    reason: str
+    message: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HookCall:
+    """What an action hook receives.
+
+    Attributes:
+        id: the outbox id (an idempotency key: it may be delivered twice).
+        case_id: the case.
+        hook: the hook's name.
+        reason: the event or deadline behind it.
+        at: when the step that caused it committed.
+        payload: extra data, if any.
+    """
+
+    id: str
+    case_id: str
+    hook: str
+    reason: str
+    at: datetime
+    payload: Mapping[str, JSON]
+
+
+class Notifier(Protocol):
+    """Delivers notices (mail, chat, SMS…). May be called more than once per notice."""
+
+    def notify(self, notice: Notice) -> None:
+        """Deliver one notice; raise to have it retried later."""
+        ...
+
+
+class LoggingNotifier:
+    """The default notifier: writes each notice to the ``cswork.notify`` log."""
+
+    def notify(self, notice: Notice) -> None:
+        """Log the notice at WARNING level."""
+        log.warning(
+            "notify %s about case %s (%s)%s",
+            ",".join(notice.roles),
+            notice.case_id,
+            notice.reason,
+            f": {notice.message}" if notice.message else "",
+        )
+
+
+ConditionFn = Callable[[CaseView], bool]
+ActionFn = Callable[[HookCall], None]
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class Hooks:
+    """The registry of named conditions and action hooks.
+
+    Example:
+        >>> hooks = Hooks()
+        >>> @hooks.condition("is_vip")
+        ... def is_vip(case: CaseView) -> bool:
+        ...     return str(case.data.get("customer_id", "")).startswith("VIP-")
+        >>> sorted(hooks.conditions)
+        ['is_vip']
+    """
+
+    def __init__(self) -> None:
+        self.conditions: dict[str, ConditionFn] = {}
+        self.actions: dict[str, ActionFn] = {}
+
+    def condition(self, name: str) -> Callable[[F], F]:
+        """Decorator registering a condition function under ``name``."""
+
+        def register(fn: F) -> F:
+            self.conditions[name] = fn  # type: ignore[assignment]
+            return fn
+
+        return register
+
+    def action(self, name: str) -> Callable[[F], F]:
+        """Decorator registering an action hook under ``name``."""
+
+        def register(fn: F) -> F:
+            self.actions[name] = fn  # type: ignore[assignment]
+            return fn
+
+        return register

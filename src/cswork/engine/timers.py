@@ -1,0 +1,200 @@
+"""Deadline semantics as pure functions.
+
+A deadline is *armed* when a case enters its scope (a set of states) and its
+``when`` holds, and *cancelled* when the case leaves the scope. A ``met_by``
+event meets it early (a one-shot deadline is then cancelled; a recurring one
+marks its current period met). Due times come from the calendar (working
+time) or the wall clock, or from a datetime field of the case (``at``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cswork.calendar import WorkingCalendar
+from cswork.engine.compile import CompiledDeadline, CompiledWorkflow
+from cswork.engine.guards import ViewFn
+from cswork.records import JSON, Scalar, Timer
+
+
+@dataclass
+class TimerPlan:
+    """What a step does to timers, and what to say about it in the history."""
+
+    armed: dict[str, str]
+    cancel: list[str] = field(default_factory=list)
+    meet: list[str] = field(default_factory=list)
+    arm: list[Timer] = field(default_factory=list)
+    detail: dict[str, JSON] = field(default_factory=dict)
+
+    def note(self, key: str, name: str) -> None:
+        """Record ``name`` under ``key`` (armed/cancelled/met) in the detail."""
+        items = self.detail.setdefault(key, [])
+        assert isinstance(items, list)  # noqa: S101 - we only store lists here
+        items.append(name)
+
+
+class Deadlines:
+    """Arms, cancels and advances the deadlines of one workflow version."""
+
+    def __init__(
+        self,
+        wf: CompiledWorkflow,
+        calendars: Mapping[str, WorkingCalendar],
+        new_id: Callable[[], str],
+    ) -> None:
+        self.wf = wf
+        self.new_id = new_id
+        default = wf.definition.calendar
+        self.calendars = {
+            name: calendars[d.spec.calendar or default]
+            for name, d in wf.deadlines.items()
+        }
+
+    # ------------------------------------------------------------ due times
+    def total(self, d: CompiledDeadline) -> timedelta:
+        """The length of an ``after`` deadline or of one period, in its basis."""
+        span = d.after or d.every
+        assert span is not None  # noqa: S101 - only called for after/every
+        if d.spec.basis == "working":
+            return span.working(self.calendars[d.name].day_length)
+        return span.wall()
+
+    def add(self, d: CompiledDeadline, start: datetime, span: timedelta) -> datetime:
+        """``start`` plus ``span`` in the deadline's basis."""
+        if d.spec.basis == "working":
+            return self.calendars[d.name].add(start, span)
+        return start + span
+
+    def due(
+        self, d: CompiledDeadline, start: datetime, data: Mapping[str, Scalar]
+    ) -> datetime | None:
+        """When a deadline armed at ``start`` falls due (None: ``at`` field unset)."""
+        if d.spec.at is not None:
+            value = data.get(d.spec.at)
+            return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return self.add(d, start, self.total(d))
+
+    def warn_at(
+        self, d: CompiledDeadline, start: datetime, due: datetime
+    ) -> datetime | None:
+        """When to warn about a deadline armed at ``start``, or None."""
+        warn = d.spec.warn
+        if warn is None or d.every is not None:
+            return None
+        working = d.spec.basis == "working"
+        if warn.percent is not None:
+            if working:
+                share = self.total(d) * warn.percent / 100
+                return self.add(
+                    d, start, timedelta(seconds=round(share.total_seconds()))
+                )
+            return start + (due - start) * warn.percent / 100
+        assert d.warn_before is not None  # noqa: S101 - validated by the model
+        if working:
+            before = d.warn_before.working(self.calendars[d.name].day_length)
+            rest = self.total(d) - before
+            return self.add(d, start, rest) if rest > timedelta(0) else None
+        return due - d.warn_before.wall()
+
+    # --------------------------------------------------------------- arming
+    def _timer(
+        self,
+        d: CompiledDeadline,
+        case_id: str,
+        kind: str,
+        due: datetime,
+        now: datetime,
+        period: int = 0,
+    ) -> Timer:
+        return Timer(
+            id=self.new_id(),
+            case_id=case_id,
+            deadline=d.name,
+            kind=kind,  # type: ignore[arg-type]
+            period=period,
+            due_at=due,
+            armed_at=now,
+        )
+
+    def arm(
+        self,
+        d: CompiledDeadline,
+        case_id: str,
+        now: datetime,
+        data: Mapping[str, Scalar],
+        plan: TimerPlan,
+    ) -> None:
+        """Arm ``d`` (and its warning) from ``now``."""
+        due = self.due(d, now, data)
+        if due is None:
+            return
+        kind = "period" if d.every is not None else "due"
+        plan.arm.append(
+            self._timer(d, case_id, kind, due, now, 1 if kind == "period" else 0)
+        )
+        warn = self.warn_at(d, now, due)
+        if warn is not None and now < warn < due:
+            plan.arm.append(self._timer(d, case_id, "warn", warn, now))
+        plan.armed[d.name] = due.isoformat()
+        plan.note("armed", d.name)
+
+    def next_period(self, d: CompiledDeadline, timer: Timer, now: datetime) -> Timer:
+        """The timer for the period after ``timer``."""
+        due = self.add(d, timer.due_at, self.total(d))
+        return self._timer(d, timer.case_id, "period", due, now, timer.period + 1)
+
+    def plan(
+        self,
+        *,
+        case_id: str,
+        before: str | None,
+        after: str,
+        event: str,
+        armed: Mapping[str, str],
+        changes: Mapping[str, Scalar],
+        data: Mapping[str, Scalar],
+        counters: Mapping[str, int],
+        now: datetime,
+        view: ViewFn,
+    ) -> TimerPlan:
+        """What moving from ``before`` to ``after`` by ``event`` does to deadlines."""
+        plan = TimerPlan(armed=dict(armed))
+        for d in self.wf.deadlines.values():
+            was_in = before in d.scope
+            is_in = after in d.scope
+            if was_in and not is_in:
+                self._drop(d, plan, "cancelled")
+            elif was_in and is_in:
+                self._inside(d, plan, event, changes, case_id, now, data)
+            elif is_in and (d.when is None or d.when(data, counters, view)):
+                self.arm(d, case_id, now, data, plan)
+        return plan
+
+    def _drop(self, d: CompiledDeadline, plan: TimerPlan, why: str) -> None:
+        if d.name in plan.armed:
+            del plan.armed[d.name]
+            plan.cancel.append(d.name)
+            plan.note(why, d.name)
+
+    def _inside(
+        self,
+        d: CompiledDeadline,
+        plan: TimerPlan,
+        event: str,
+        changes: Mapping[str, Scalar],
+        case_id: str,
+        now: datetime,
+        data: Mapping[str, Scalar],
+    ) -> None:
+        if event in d.met_by and d.name in plan.armed:
+            if d.every is not None:
+                plan.meet.append(d.name)
+                plan.note("met", d.name)
+            else:
+                self._drop(d, plan, "met")
+        elif d.spec.at is not None and d.spec.at in changes:
+            self._drop(d, plan, "cancelled")
+            self.arm(d, case_id, now, data, plan)

@@ -1,0 +1,269 @@
+"""Runtime values shared by the engine and the stores.
+
+These are frozen dataclasses: cheap on the hot path, compared by value (what
+the differential tests between backends rely on), and never mutated in place.
+Case data is JSON-native — strings, numbers, booleans and null — with
+datetimes held as ISO 8601 strings in UTC, so that every backend stores and
+returns exactly the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, TypeAlias
+
+#: A value of case data: what JSON can hold, without nesting.
+Scalar: TypeAlias = str | int | float | bool | None
+#: A JSON value (used in history details and stored definitions).
+JSON: TypeAlias = str | int | float | bool | list["JSON"] | dict[str, "JSON"] | None
+
+#: The role the engine acts under when a deadline fires an event.
+SYSTEM_ROLE = "system"
+
+HistoryKind = Literal["start", "event", "deadline", "warning", "period"]
+TimerKind = Literal["due", "warn", "period"]
+TimerState = Literal["pending", "fired", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Actor:
+    """Someone (or something) taking a step.
+
+    The embedding program authenticates people and builds actors; cswork only
+    checks the roles against what the workflow allows.
+
+    Attributes:
+        id: a stable identifier such as a login name.
+        roles: role names as used in the workflows, e.g. ``{"cs_agent"}``.
+    """
+
+    id: str
+    roles: frozenset[str]
+
+    def __init__(self, id: str, roles: Iterable[str] = ()) -> None:
+        if isinstance(roles, str):
+            raise TypeError("roles must be a collection of role names, not one string")
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "roles", frozenset(roles))
+
+
+#: The actor the engine uses for steps caused by deadlines.
+SYSTEM_ACTOR = Actor("cswork", frozenset({SYSTEM_ROLE}))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    """One case of one workflow, as stored.
+
+    Attributes:
+        id: unique id of the case.
+        workflow_id: the workflow it runs.
+        workflow_version: the definition version it is pinned to.
+        state: its current state.
+        data: the case data (JSON scalars; datetimes as ISO strings in UTC).
+        counters: persisted counters such as ``reopen_count``.
+        customer: the customer key (for per-customer queries), if any.
+        closed: True once the case is in a final state.
+        breaches: how many deadlines of this case were missed.
+        armed: the deadlines armed now → their next due time (ISO text, UTC).
+        version: the number of history entries; every commit appends at
+            least one, so it also guards against lost updates.
+        created_at: when the case started (aware, UTC).
+        updated_at: when it last changed (aware, UTC).
+    """
+
+    id: str
+    workflow_id: str
+    workflow_version: int
+    state: str
+    data: Mapping[str, Scalar]
+    counters: Mapping[str, int]
+    customer: str | None
+    closed: bool
+    breaches: int
+    armed: Mapping[str, str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryEntry:
+    """One step in a case's life: a start, an event, or a deadline firing.
+
+    Replaying the entries in ``seq`` order — starting from empty data and
+    counters, taking each ``to_state`` and merging each ``changes`` and
+    ``counters`` — reproduces the case's state, data and counters.
+
+    Attributes:
+        case_id: the case.
+        seq: 1-based position in the case's history.
+        at: when it happened (aware, UTC).
+        kind: ``start``, ``event``, ``deadline`` (a deadline fell due),
+            ``warning`` (a deadline will soon fall due) or ``period`` (one
+            period of a recurring obligation ended, met or missed).
+        event: the event name, or the deadline name for timer entries.
+        actor: id of the actor who took the step (``cswork`` for deadlines).
+        roles: the roles the actor had.
+        from_state: the state before the step (None for ``start``).
+        to_state: the state after the step.
+        changes: data fields this step set, with their new values.
+        counters: counters this step changed, with their new values.
+        detail: what else happened: notifications, timers armed and
+            cancelled, a deadline's outcome.
+    """
+
+    case_id: str
+    seq: int
+    at: datetime
+    kind: HistoryKind
+    event: str
+    actor: str
+    roles: tuple[str, ...]
+    from_state: str | None
+    to_state: str
+    changes: Mapping[str, Scalar]
+    counters: Mapping[str, int]
+    detail: Mapping[str, JSON]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timer:
+    """One armed deadline (or its warning, or one period of an obligation).
+
+    A timer is armed ``pending`` and ends exactly once: ``fired`` at or after
+    ``due_at``, or ``cancelled`` because its case left the deadline's scope
+    (or met it).
+
+    Attributes:
+        id: unique id.
+        case_id: the case.
+        deadline: the deadline's name in the workflow.
+        kind: ``due`` (the deadline itself), ``warn`` (its early warning) or
+            ``period`` (one period of a recurring obligation).
+        period: for ``period`` timers, 1 for the first period, 2 for the next…;
+            0 otherwise.
+        due_at: when it falls due (aware, UTC).
+        armed_at: when it was armed (aware, UTC).
+        state: ``pending``, ``fired`` or ``cancelled``.
+        met: for a period: the obligation was met during it.
+        closed_at: when it fired or was cancelled.
+    """
+
+    id: str
+    case_id: str
+    deadline: str
+    kind: TimerKind
+    period: int
+    due_at: datetime
+    armed_at: datetime
+    state: TimerState = "pending"
+    met: bool = False
+    closed_at: datetime | None = None
+
+
+OutboxKind = Literal["notify", "call", "start_case"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxItem:
+    """Something to do outside the store after a commit, kept until done.
+
+    Outbox items are written in the same transaction as the step that causes
+    them and delivered afterwards, at least once; ``id`` is the idempotency
+    key (a linked case started by ``start_case`` gets it as its case id).
+
+    Attributes:
+        id: unique id.
+        case_id: the case whose step caused it.
+        created_at: when that step committed (aware, UTC).
+        kind: ``notify`` (tell roles), ``call`` (an action hook) or
+            ``start_case`` (start a linked case).
+        reason: the event or deadline that caused it.
+        roles: for ``notify``: the roles to tell.
+        target: for ``call``: the hook name; for ``start_case``: the workflow.
+        message: human-readable text.
+        payload: for ``start_case``: ``{"data": ..., "actor": ..., "roles": ...}``.
+    """
+
+    id: str
+    case_id: str
+    created_at: datetime
+    kind: OutboxKind
+    reason: str
+    roles: tuple[str, ...] = ()
+    target: str = ""
+    message: str = ""
+    payload: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseChange:
+    """Everything one step changes, written by the store in one transaction.
+
+    The store applies, in this order: the case update (only if the stored
+    version equals ``expected_version``), the history entries, marking
+    ``fired_timer`` fired, cancelling and then meeting pending timers by
+    deadline name, arming new timers, and queueing the outbox items.
+
+    Attributes:
+        case: the case after the step;
+            ``case.version == expected_version + len(entries)``.
+        expected_version: the version the engine read.
+        entries: history entries to append, with ``seq`` from
+            ``expected_version + 1`` on.
+        cancel: deadline names whose pending timers are cancelled.
+        meet: deadline names whose pending period timers are marked met.
+        arm: new timers.
+        fired_timer: id of the timer this step fires, or "".
+        outbox: what to deliver after the commit.
+    """
+
+    case: Case
+    expected_version: int
+    entries: tuple[HistoryEntry, ...]
+    cancel: tuple[str, ...] = ()
+    meet: tuple[str, ...] = ()
+    arm: tuple[Timer, ...] = ()
+    fired_timer: str = ""
+    outbox: tuple[OutboxItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseQuery:
+    """Filters for listing cases; None means "any".
+
+    Attributes:
+        workflow_id: only cases of this workflow.
+        state: only cases in this state.
+        customer: only cases of this customer.
+        closed: only closed (True) or open (False) cases.
+        breached: only cases with (True) or without (False) a missed deadline.
+        limit: at most this many, oldest first.
+    """
+
+    workflow_id: str | None = None
+    state: str | None = None
+    customer: str | None = None
+    closed: bool | None = None
+    breached: bool | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredDefinition:
+    """A workflow definition version as kept by a store.
+
+    Attributes:
+        workflow_id: the workflow.
+        version: its version.
+        digest: SHA-256 of ``source``; a changed definition needs a new version.
+        source: the definition as canonical JSON.
+    """
+
+    workflow_id: str
+    version: int
+    digest: str
+    source: str

@@ -1,0 +1,265 @@
+"""Every path of the shipped complaint SOP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cswork import (
+    ConditionNotMetError,
+    Engine,
+    IllegalEventError,
+    InvalidDataError,
+    PermissionDeniedError,
+    VirtualClock,
+)
+
+from .conftest import AGENT, HEAD, LEAD, MANAGER, Recorder, local
+from .helpers import assert_consistent, snapshot, steps
+
+RECORD = {
+    "organisation": "ACME",
+    "contact_person": "Ms Chen",
+    "phone": "021-5555",
+    "request": "replace the unit",
+    "expectation": "this week",
+    "apologised": True,
+}
+
+
+def routed(engine: Engine, severity: str = "general", type_: str = "product") -> str:
+    case = engine.start(
+        "complaint",
+        AGENT,
+        {"customer_id": "C-1", "channel": "phone", "summary": "unit broken"},
+    )
+    engine.fire(case.id, "record", LEAD, RECORD)
+    engine.fire(case.id, "classify", LEAD, {"type": type_, "severity": severity})
+    return case.id
+
+
+def resolve_and_inform(engine: Engine, cid: str) -> None:
+    engine.fire(cid, "resolve", HEAD, {"resolution": "fixed"})
+    engine.fire(cid, "inform_result", LEAD, {"result_note": "told"})
+
+
+@pytest.mark.parametrize(
+    ("type_", "department"),
+    [
+        ("product", "technical"),
+        ("network_line", "platform"),
+        ("service_quality", "concerned_department"),
+        ("sales_service", "business"),
+    ],
+)
+def test_routing_follows_the_type_table(engine: Engine, type_: str, department: str):
+    cid = routed(engine, type_=type_)
+    assert engine.get(cid).data["department"] == department
+
+
+def test_happy_path_to_closed(engine: Engine, clock: VirtualClock):
+    cid = routed(engine)
+    engine.fire(cid, "contact_customer", LEAD, {"contact_note": "called"})
+    engine.fire(cid, "propose_solution", HEAD, {"proposed_solution": "swap"})
+    engine.fire(
+        cid,
+        "plan",
+        HEAD,
+        {
+            "expected_resolution_at": "2026-03-05T18:00:00+08:00",
+            "measures": "swap the unit",
+        },
+    )
+    resolve_and_inform(engine, cid)
+    engine.fire(cid, "accept", LEAD)
+    engine.advance(timedelta(days=1))
+    engine.fire(cid, "return_visit", AGENT, {"visit_note": "all good"})
+    case = engine.get(cid)
+    assert case.state == "closed"
+    assert case.closed
+    assert case.breaches == 0
+    assert engine.timers(cid) == []
+    assert steps(engine, cid) == [
+        "start",
+        "record",
+        "classify",
+        "contact_customer",
+        "propose_solution",
+        "plan",
+        "resolve",
+        "inform_result",
+        "accept",
+        "return_visit",
+    ]
+    assert engine.get(cid).data["expected_resolution_at"] == "2026-03-05T10:00:00+00:00"
+    assert_consistent(engine, cid)
+
+
+def test_third_reopening_escalates_to_the_manager(engine: Engine, notifier: Recorder):
+    cid = routed(engine)
+    engine.fire(
+        cid,
+        "plan",
+        HEAD,
+        {"expected_resolution_at": "2026-03-05T18:00:00+08:00", "measures": "m"},
+    )
+    for n in (1, 2):
+        resolve_and_inform(engine, cid)
+        case = engine.fire(cid, "reopen", LEAD, {"reopen_reason": f"still broken {n}"})
+        assert case.state == "investigating"
+        assert case.counters["reopen_count"] == n
+    resolve_and_inform(engine, cid)
+    notifier.notices.clear()
+    case = engine.fire(cid, "reopen", LEAD, {"reopen_reason": "third time"})
+    assert case.state == "escalated"
+    assert case.counters["reopen_count"] == 3
+    assert any("cs_manager" in n.roles for n in notifier.notices)
+    # The manager resolves; the loop continues from there.
+    engine.fire(cid, "resolve", MANAGER, {"resolution": "new unit"})
+    engine.fire(cid, "inform_result", LEAD, {"result_note": "told"})
+    engine.fire(cid, "accept", LEAD)
+    engine.fire(cid, "return_visit", LEAD, {"visit_note": "fine"})
+    assert engine.get(cid).state == "closed"
+    assert_consistent(engine, cid)
+
+
+def test_reopen_from_the_return_visit(engine: Engine):
+    cid = routed(engine)
+    engine.fire(
+        cid,
+        "plan",
+        HEAD,
+        {"expected_resolution_at": "2026-03-05T18:00:00+08:00", "measures": "m"},
+    )
+    resolve_and_inform(engine, cid)
+    engine.fire(cid, "accept", LEAD)
+    case = engine.fire(cid, "reopen", LEAD, {"reopen_reason": "broke again"})
+    assert case.state == "investigating"
+    assert_consistent(engine, cid)
+
+
+def test_withdraw_from_any_open_state(engine: Engine):
+    cid = routed(engine)
+    case = engine.fire(cid, "withdraw", LEAD, {"withdraw_reason": "customer cancelled"})
+    assert case.state == "withdrawn"
+    assert case.closed
+    assert engine.timers(cid) == []  # every deadline cancelled on the way out
+    with pytest.raises(IllegalEventError) as err:
+        engine.fire(cid, "withdraw", LEAD, {"withdraw_reason": "again"})
+    assert err.value.allowed == ()
+
+
+def test_urgent_is_reported_at_once_and_escalates_when_first_contact_is_missed(
+    engine: Engine, clock: VirtualClock, notifier: Recorder
+):
+    clock.set(local(2026, 3, 3, 15, 40))
+    case = engine.start(
+        "complaint",
+        AGENT,
+        {"customer_id": "C-9", "channel": "email", "summary": "system down"},
+    )
+    engine.fire(case.id, "record", LEAD, RECORD)
+    clock.set(local(2026, 3, 3, 16, 0))
+    engine.fire(
+        case.id, "classify", LEAD, {"type": "network_line", "severity": "urgent"}
+    )
+    told = [set(n.roles) for n in notifier.notices]
+    assert {"cs_manager", "leadership"} in told
+    (due,) = [t for t in engine.timers(case.id) if t.kind == "due"]
+    assert due.due_at == local(2026, 3, 3, 20, 0)  # 4 h wall clock
+    engine.advance(timedelta(hours=4, minutes=1))
+    case = engine.get(case.id)
+    assert case.state == "escalated"
+    assert case.breaches == 1
+    assert steps(engine, case.id)[-3:] == [
+        "warning:first_contact_urgent",
+        "deadline:first_contact_urgent:breached",
+        "escalate",
+    ]
+    assert_consistent(engine, case.id)
+
+
+def test_urgent_result_must_reach_the_customer_within_an_hour(
+    engine: Engine, clock: VirtualClock
+):
+    cid = routed(engine, severity="urgent")
+    engine.fire(cid, "contact_customer", LEAD, {"contact_note": "on it"})
+    engine.fire(
+        cid,
+        "plan",
+        HEAD,
+        {"expected_resolution_at": "2026-03-03T18:00:00+08:00", "measures": "m"},
+    )
+    engine.fire(cid, "resolve", HEAD, {"resolution": "fixed"})
+    engine.advance(timedelta(minutes=61))
+    assert steps(engine, cid)[-1] == "deadline:result_urgent:breached"
+    assert engine.get(cid).breaches == 1
+
+
+def test_important_complaint_records_daily_contact_per_working_day(
+    engine: Engine, clock: VirtualClock
+):
+    clock.set(local(2026, 3, 9, 10, 0))  # Monday
+    cid = routed(engine, severity="important")
+    engine.advance(timedelta(hours=1))
+    engine.fire(cid, "contact_customer", LEAD, {"contact_note": "day 1"})
+    engine.advance(timedelta(days=1))
+    # nobody calls on day 2
+    engine.advance(timedelta(days=1))
+    engine.fire(cid, "contact_customer", LEAD, {"contact_note": "day 3"})
+    engine.advance(timedelta(hours=23))
+    periods = [
+        (h.detail["period"], h.detail["outcome"])
+        for h in engine.history(cid)
+        if h.kind == "period"
+    ]
+    assert periods == [(1, "met"), (2, "missed"), (3, "met")]
+    assert_consistent(engine, cid)
+
+
+def test_refused_steps_change_nothing(engine: Engine):
+    cid = routed(engine)
+    before = snapshot(engine, cid)
+    with pytest.raises(IllegalEventError) as illegal:
+        engine.fire(cid, "accept", LEAD)
+    assert illegal.value.allowed == (
+        "contact_customer",
+        "escalate",
+        "propose_solution",
+        "report_progress",
+        "withdraw",
+    )
+    with pytest.raises(PermissionDeniedError) as denied:
+        engine.fire(
+            cid,
+            "plan",
+            AGENT,
+            {"expected_resolution_at": "2026-03-05T18:00:00Z", "measures": "m"},
+        )
+    assert denied.value.required_roles == ("dept_head",)
+    with pytest.raises(InvalidDataError) as invalid:
+        engine.fire(cid, "plan", HEAD, {"measures": "m"})
+    assert invalid.value.field_errors == {"expected_resolution_at": "required"}
+    with pytest.raises(InvalidDataError):
+        engine.fire(
+            cid,
+            "plan",
+            HEAD,
+            {"expected_resolution_at": "2026-03-05 18:00", "measures": "m"},
+        )  # naive
+    assert snapshot(engine, cid) == before
+
+
+def test_recording_needs_an_apology_and_a_way_to_reach_the_customer(engine: Engine):
+    case = engine.start(
+        "complaint", AGENT, {"customer_id": "C-1", "channel": "letter", "summary": "s"}
+    )
+    before = snapshot(engine, case.id)
+    with pytest.raises(ConditionNotMetError) as err:
+        engine.fire(case.id, "record", LEAD, {**RECORD, "apologised": False})
+    assert "apologised == true" in err.value.condition
+    no_contact = {k: v for k, v in RECORD.items() if k != "phone"}
+    with pytest.raises(ConditionNotMetError):
+        engine.fire(case.id, "record", LEAD, no_contact)
+    assert snapshot(engine, case.id) == before

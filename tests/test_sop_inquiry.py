@@ -1,0 +1,110 @@
+"""Every path of the shipped inquiry SOP, with its response deadlines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cswork import Engine, InvalidDataError, VirtualClock
+
+from .conftest import AGENT, LEAD, SUPPORT, local
+from .helpers import assert_consistent, snapshot, steps
+
+
+def start(engine: Engine, channel: str) -> str:
+    case = engine.start(
+        "inquiry",
+        AGENT,
+        {"customer_id": "C-7", "channel": channel, "question": "How do I reset it?"},
+    )
+    return case.id
+
+
+def due_of(engine: Engine, cid: str, deadline: str):
+    (timer,) = [
+        t for t in engine.timers(cid) if t.deadline == deadline and t.kind == "due"
+    ]
+    return timer.due_at
+
+
+def test_simple_question_answered_directly(engine: Engine):
+    cid = start(engine, "phone")
+    engine.fire(cid, "respond", AGENT)
+    engine.fire(
+        cid, "answer", AGENT, {"answer": "hold the button", "advice": "unplug it first"}
+    )
+    engine.fire(cid, "close", AGENT)
+    assert engine.get(cid).state == "closed"
+    assert steps(engine, cid) == ["start", "respond", "answer", "close"]
+    assert_consistent(engine, cid)
+
+
+def test_answer_needs_advice_and_cautions(engine: Engine):
+    cid = start(engine, "chat")
+    engine.fire(cid, "respond", AGENT)
+    before = snapshot(engine, cid)
+    with pytest.raises(InvalidDataError) as err:
+        engine.fire(cid, "answer", AGENT, {"answer": "hold the button"})
+    assert err.value.field_errors == {"advice": "required"}
+    assert snapshot(engine, cid) == before
+
+
+def test_complex_question_goes_to_tech_support_and_back(engine: Engine):
+    cid = start(engine, "email")
+    engine.fire(cid, "respond", AGENT)
+    engine.fire(cid, "transfer", AGENT, {"question_detail": "firmware 2.1 crash"})
+    assert [t.deadline for t in engine.timers(cid) if t.kind == "due"] == [
+        "answer_complex"
+    ]
+    engine.fire(cid, "provide_answer", SUPPORT, {"support_answer": "update to 2.2"})
+    engine.fire(cid, "tell_customer", AGENT, {"answer": "update", "advice": "back up"})
+    assert engine.timers(cid) == []
+    engine.fire(cid, "sample_for_review", LEAD)
+    engine.fire(cid, "complete_review", LEAD, {"review_result": "pass"})
+    assert engine.get(cid).state == "closed"
+    assert engine.get(cid).breaches == 0
+    assert_consistent(engine, cid)
+
+
+def test_phone_must_be_answered_within_30_seconds(engine: Engine):
+    cid = start(engine, "phone")
+    engine.advance(timedelta(seconds=29))
+    assert engine.get(cid).breaches == 0
+    engine.advance(timedelta(seconds=2))
+    assert steps(engine, cid)[-1] == "deadline:first_response_phone:breached"
+    assert engine.get(cid).breaches == 1
+
+
+def test_email_at_22h_tuesday_is_due_10h_wednesday(engine: Engine, clock: VirtualClock):
+    clock.set(local(2026, 3, 3, 22, 0))
+    cid = start(engine, "email")
+    assert due_of(engine, cid, "first_response_written") == local(2026, 3, 4, 10, 0)
+
+
+def test_email_at_1730_friday_is_due_0930_monday(engine: Engine, clock: VirtualClock):
+    clock.set(local(2026, 3, 6, 17, 30))
+    cid = start(engine, "email")
+    assert due_of(engine, cid, "first_response_written") == local(2026, 3, 9, 9, 30)
+
+
+def test_email_before_a_holiday_is_due_on_the_next_working_day(make_engine):
+    # Friday before the Spring Festival
+    engine = make_engine(clock=VirtualClock(local(2026, 2, 13, 17, 30)))
+    cid = start(engine, "chat")
+    # Saturday 02-14 is a make-up working day (调休).
+    assert due_of(engine, cid, "first_response_written") == local(2026, 2, 14, 9, 30)
+
+
+def test_a_response_in_time_cancels_the_deadline_for_good(
+    engine: Engine, clock: VirtualClock
+):
+    cid = start(engine, "email")
+    engine.advance(timedelta(minutes=20))
+    engine.fire(cid, "respond", AGENT)
+    assert engine.timers(cid) == []
+    engine.advance(timedelta(days=3))
+    assert engine.get(cid).breaches == 0
+    cancelled = engine.timers(cid, pending_only=False)
+    assert {t.state for t in cancelled} == {"cancelled"}
+    assert_consistent(engine, cid)
