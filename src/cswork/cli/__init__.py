@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cswork.cli import demo, validate
+from cswork.cli import demo, explain, run, validate
 
 app = typer.Typer(
     name="cswork",
@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 validate.register(app)
 demo.register(app)
+run.register(app)
+explain.register(app)
 
 
 def main() -> None:

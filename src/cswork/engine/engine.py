@@ -21,6 +21,7 @@ from cswork.definition.loader import load_paths
 from cswork.definition.model import CalendarDef, Workflow
 from cswork.definition.source import LoadedCalendar, LoadedWorkflow, Source
 from cswork.engine.compile import CompiledWorkflow
+from cswork.engine.explain import Explanation, explain
 from cswork.engine.hooks import HookCall, Hooks, LoggingNotifier, Notice, Notifier
 from cswork.engine.steps import Stepper
 from cswork.errors import (
@@ -301,6 +302,21 @@ class Engine:
         return stepper.wf.allowed_events(case.state, actor)
 
     # ------------------------------------------------------------ deadlines
+    def explain(self, case_id: str, timer: str) -> Explanation:
+        """How a timer's due time was derived.
+
+        Args:
+            case_id: the case.
+            timer: a timer id, or a deadline name (its latest timer).
+
+        Raises:
+            CaseNotFoundError: no such case.
+            CsworkError: the case has no such timer.
+        """
+        case = self.store.load_case(case_id)
+        stepper = self._stepper(case.workflow_id, case.workflow_version)
+        return explain(stepper, case, self.store.timers(case_id), timer)
+
     def run_due(self, *, limit: int = 200) -> int:
         """Fire every timer due now (claimed exactly once across workers).
 

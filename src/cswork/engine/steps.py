@@ -259,7 +259,10 @@ class Stepper:
         d = self.wf.deadlines[timer.deadline]
         fx = Effects(data=dict(case.data), counters=dict(case.counters))
         plan = TimerPlan(armed=dict(case.armed))
-        detail: dict[str, JSON] = {"due_at": timer.due_at.isoformat()}
+        detail: dict[str, JSON] = {
+            "timer": timer.id,
+            "due_at": timer.due_at.isoformat(),
+        }
         view = self._view(
             case.id, case.state, d.name, SYSTEM_ACTOR, fx.data, fx.counters, {}
         )

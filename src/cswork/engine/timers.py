@@ -9,6 +9,7 @@ time) or the wall clock, or from a datetime field of the case (``at``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from cswork.calendar import WorkingCalendar
 from cswork.engine.compile import CompiledDeadline, CompiledWorkflow
 from cswork.engine.guards import ViewFn
 from cswork.records import JSON, Scalar, Timer
+
+log = logging.getLogger("cswork.deadlines")
 
 
 @dataclass
@@ -140,6 +143,22 @@ class Deadlines:
             plan.arm.append(self._timer(d, case_id, "warn", warn, now))
         plan.armed[d.name] = due.isoformat()
         plan.note("armed", d.name)
+        if d.spec.basis == "working":
+            self._check_coverage(d, due, plan)
+
+    def _check_coverage(
+        self, d: CompiledDeadline, due: datetime, plan: TimerPlan
+    ) -> None:
+        cal = self.calendars[d.name]
+        year = due.astimezone(cal.tz).year
+        if not cal.covers(year):
+            text = (
+                f"deadline {d.name!r} is due in {year}, for which calendar "
+                f"{cal.name!r} has no complete holiday data; add that year's "
+                "holidays and make-up days to the calendar"
+            )
+            plan.detail.setdefault("calendar_warnings", []).append(text)  # type: ignore[union-attr]
+            log.warning("%s", text)
 
     def next_period(self, d: CompiledDeadline, timer: Timer, now: datetime) -> Timer:
         """The timer for the period after ``timer``."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from cswork.records import (
@@ -37,6 +38,31 @@ TimerHandler = Callable[[Case, Timer], CaseChange]
 
 #: The version of the stored format this cswork writes.
 FORMAT_VERSION = 1
+
+
+def handle_batch(
+    timers: Sequence[Timer], cases: dict[str, Case], handler: TimerHandler
+) -> list[CaseChange]:
+    """Compute the changes of a batch of due timers, in order (for backends).
+
+    Earlier timers of the batch may change later ones: firing one can cancel
+    another's deadline (skip it) or meet a period (mark it met). ``cases`` is
+    updated to each case as of the last change.
+    """
+    changes: list[CaseChange] = []
+    cancelled: dict[str, set[str]] = {}
+    met: dict[str, set[str]] = {}
+    for timer in timers:
+        if timer.deadline in cancelled.get(timer.case_id, ()):
+            continue
+        if timer.kind == "period" and timer.deadline in met.get(timer.case_id, ()):
+            timer = replace(timer, met=True)
+        change = handler(cases[timer.case_id], timer)
+        cases[timer.case_id] = change.case
+        cancelled.setdefault(timer.case_id, set()).update(change.cancel)
+        met.setdefault(timer.case_id, set()).update(change.meet)
+        changes.append(change)
+    return changes
 
 
 class Store(ABC):
@@ -113,7 +139,7 @@ class Store(ABC):
 
     @abstractmethod
     def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:
-        """The case's timers by due time (only pending ones if asked)."""
+        """The case's timers by due time, ties in arming order (only pending if asked)."""
 
     # ------------------------------------------------------------- deadlines
     @abstractmethod
@@ -131,7 +157,8 @@ class Store(ABC):
     ) -> list[CaseChange]:
         """Fire up to ``limit`` pending timers due at or before ``now``, exactly once.
 
-        In one transaction: claim due pending timers (earliest first) that no
+        In one transaction: claim due pending timers (earliest first, ties in
+        arming order) that no
         other worker is firing; for each, call ``handler(case, timer)`` with
         the case as of the previous timer of this batch, and write the change
         it returns as ``commit`` would (its ``fired_timer`` is the timer).

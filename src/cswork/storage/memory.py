@@ -32,7 +32,7 @@ from cswork.records import (
     Timer,
 )
 from cswork.storage import codec
-from cswork.storage.base import Store, TimerHandler
+from cswork.storage.base import Store, TimerHandler, handle_batch
 
 # Positions in a timer row (codec.TIMER_COLUMNS).
 _T_DEADLINE, _T_KIND, _T_DUE, _T_STATE, _T_MET, _T_CLOSED = 2, 3, 5, 7, 8, 9
@@ -48,7 +48,8 @@ class MemoryStore(Store):
         self._history: dict[str, list[tuple[Any, ...]]] = {}
         self._timers: dict[str, list[Any]] = {}
         self._case_timers: dict[str, list[str]] = {}
-        self._due: list[tuple[int, str]] = []
+        self._due: list[tuple[int, int, str]] = []  # (due, arming order, id)
+        self._armed = 0
         self._outbox: dict[str, list[Any]] = {}  # id → [row, owner, until, tries]
 
     # ---------------------------------------------------------- definitions
@@ -119,7 +120,8 @@ class MemoryStore(Store):
             row = list(codec.timer_row(timer))
             self._timers[timer.id] = row
             self._case_timers[case.id].append(timer.id)
-            heapq.heappush(self._due, (row[_T_DUE], timer.id))
+            self._armed += 1
+            heapq.heappush(self._due, (row[_T_DUE], self._armed, timer.id))
         for item in change.outbox:
             self._outbox[item.id] = [codec.outbox_row(item), None, 0, 0]
 
@@ -152,12 +154,12 @@ class MemoryStore(Store):
         timers = [codec.timer_from(r) for r in rows]
         if pending_only:
             timers = [t for t in timers if t.state == "pending"]
-        return sorted(timers, key=lambda t: (t.due_at, t.id))
+        return sorted(timers, key=lambda t: t.due_at)  # stable: ties in arming order
 
     # ------------------------------------------------------------- deadlines
     def next_due_at(self) -> datetime | None:  # noqa: D102
         with self._lock:
-            while self._due and self._timers[self._due[0][1]][_T_STATE] != "pending":
+            while self._due and self._timers[self._due[0][2]][_T_STATE] != "pending":
                 heapq.heappop(self._due)
             return codec.from_us(self._due[0][0]) if self._due else None
 
@@ -166,20 +168,15 @@ class MemoryStore(Store):
     ) -> list[CaseChange]:
         now_us = codec.to_us(now)
         with self._lock:
-            due: list[tuple[int, str]] = []
+            due: list[tuple[int, int, str]] = []
             while self._due and self._due[0][0] <= now_us and len(due) < limit:
                 item = heapq.heappop(self._due)
-                if self._timers[item[1]][_T_STATE] == "pending":
+                if self._timers[item[2]][_T_STATE] == "pending":
                     due.append(item)
-            changes: list[CaseChange] = []
-            cases: dict[str, Case] = {}
+            timers = [codec.timer_from(tuple(self._timers[t])) for _, _, t in due]
+            cases = {t.case_id: self.load_case(t.case_id) for t in timers}
             try:
-                for _, tid in due:
-                    timer = codec.timer_from(tuple(self._timers[tid]))
-                    case = cases.get(timer.case_id) or self.load_case(timer.case_id)
-                    change = handler(case, timer)
-                    cases[case.id] = change.case
-                    changes.append(change)
+                changes = handle_batch(timers, cases, handler)
             except BaseException:
                 for item in due:
                     heapq.heappush(self._due, item)

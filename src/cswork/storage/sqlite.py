@@ -38,7 +38,7 @@ from cswork.records import (
     Timer,
 )
 from cswork.storage import codec
-from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler
+from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
@@ -324,7 +324,7 @@ class SQLiteStore(Store):
         extra = " AND state = 'pending'" if pending_only else ""
         rows = self._read(
             f"SELECT {_TIMER_COLS} FROM timers WHERE case_id = ?{extra}"
-            " ORDER BY due_at, id",
+            " ORDER BY due_at, rowid",
             (case_id,),
         )
         return [codec.timer_from(r) for r in rows]
@@ -340,7 +340,7 @@ class SQLiteStore(Store):
         with self._tx() as db:
             rows = db.execute(
                 f"SELECT {_TIMER_COLS} FROM timers WHERE state = 'pending'"
-                " AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                " AND due_at <= ? ORDER BY due_at, rowid LIMIT ?",
                 (codec.to_us(now), limit),
             ).fetchall()
             if not rows:
@@ -354,12 +354,9 @@ class SQLiteStore(Store):
                     ids,
                 )
             }
-            changes = []
-            for timer in timers:
-                change = handler(cases[timer.case_id], timer)
+            changes = handle_batch(timers, cases, handler)
+            for change in changes:
                 self._write(db, change)
-                cases[timer.case_id] = change.case
-                changes.append(change)
             return changes
 
     # ---------------------------------------------------------------- outbox

@@ -1,0 +1,132 @@
+"""Explaining due times.
+
+How a timer's due time was derived: its start, its basis, the calendar
+segments used, and the holidays and make-up days skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cswork.calendar import AddExplanation
+from cswork.definition.durations import format_duration
+from cswork.engine.steps import Stepper
+from cswork.errors import CsworkError
+from cswork.records import Case, Timer
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The derivation of one timer's due time.
+
+    Attributes:
+        case_id: the case.
+        deadline: the deadline's name.
+        title: the deadline's title.
+        timer: the timer explained.
+        basis: ``working``, ``wall`` or ``field`` (an ``at`` deadline).
+        start: where the count started (scope entry, or the previous period's end).
+        due_at: the due time.
+        calendar: for working time, the calendar's derivation; else None.
+        text: the derivation, one line each.
+    """
+
+    case_id: str
+    deadline: str
+    title: str
+    timer: Timer
+    basis: str
+    start: datetime
+    due_at: datetime
+    calendar: AddExplanation | None
+    text: tuple[str, ...]
+
+
+def explain(
+    stepper: Stepper, case: Case, timers: Sequence[Timer], which: str
+) -> Explanation:
+    """Explain the timer named ``which`` (a timer id, or a deadline's latest timer).
+
+    Raises:
+        CsworkError: the case has no such timer.
+    """
+    timer = _find(timers, which, case.id)
+    d = stepper.wf.deadlines[timer.deadline]
+    dl = stepper.deadlines
+    start = timer.armed_at
+    if timer.kind == "period" and timer.period > 1:
+        prev = [
+            t for t in timers if t.deadline == d.name and t.period == timer.period - 1
+        ]
+        start = prev[0].due_at if prev else start
+    head = [f"deadline {d.name!r}" + (f" ({d.spec.title})" if d.spec.title else "")]
+    head.append(
+        f"timer {timer.id}: {timer.kind}"
+        + (f" of period {timer.period}" if timer.kind == "period" else "")
+        + f", {timer.state}"
+    )
+    cal: AddExplanation | None = None
+    if d.spec.at is not None:
+        basis = "field"
+        head.append(
+            f"due at the time in field {d.spec.at!r} when the case entered "
+            "the deadline's scope or the field changed"
+        )
+        body = [f"due {timer.due_at.isoformat()}"]
+    else:
+        basis = d.spec.basis or "wall"
+        span = dl.total(d)
+        if timer.kind == "warn":
+            span = _warn_span(stepper, timer, start, d.name)
+        head.append(
+            f"basis: {basis} time"
+            + (
+                f" on calendar {dl.calendars[d.name].name!r}"
+                if basis == "working"
+                else ""
+            )
+        )
+        if basis == "working":
+            cal = dl.calendars[d.name].explain_add(start, span)
+            body = cal.lines()
+        else:
+            body = [
+                f"start {start.isoformat()}",
+                f"+ {format_duration(span)} on the wall clock",
+                f"due {timer.due_at.isoformat()}",
+            ]
+    return Explanation(
+        case.id,
+        d.name,
+        d.spec.title,
+        timer,
+        basis,
+        start,
+        timer.due_at,
+        cal,
+        tuple(head + body),
+    )
+
+
+def _find(timers: Sequence[Timer], which: str, case_id: str) -> Timer:
+    by_id = [t for t in timers if t.id == which]
+    if by_id:
+        return by_id[0]
+    named = [t for t in timers if t.deadline == which and t.kind != "warn"]
+    if not named:
+        known = sorted({t.deadline for t in timers})
+        raise CsworkError(
+            f"case {case_id!r} has no timer {which!r}"
+            + (f"; its deadlines: {', '.join(known)}" if known else "")
+        )
+    return max(named, key=lambda t: (t.armed_at, t.period))
+
+
+def _warn_span(stepper: Stepper, timer: Timer, start: datetime, name: str) -> timedelta:
+    if stepper.wf.deadlines[name].spec.basis == "working":
+        return stepper.deadlines.calendars[name].working_time_between(
+            start, timer.due_at
+        )
+    return timer.due_at - start

@@ -1,0 +1,68 @@
+"""Choose a store by URL: ``memory://``, ``sqlite:///cases.db``, ``postgresql://…``."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from cswork.errors import CsworkError
+from cswork.storage.base import Store
+
+#: The URL of the embedded default store.
+DEFAULT_URL = "sqlite:///cases.db"
+
+
+class StoreURLError(CsworkError, ValueError):
+    """A store URL that cswork cannot open."""
+
+
+def open_store(url: str) -> Store:
+    """Open the store a URL names.
+
+    - ``memory://`` — a new ``MemoryStore``;
+    - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` —
+      a ``SQLiteStore``; ``?synchronous=NORMAL`` relaxes durability;
+    - ``postgresql://user@host:port/db`` (or ``postgres://``) — a
+      ``PostgresStore`` (needs ``pip install 'cswork[postgres]'``).
+
+    Raises:
+        StoreURLError: the URL is malformed or names no known backend.
+        StorageError: the backend could not be opened.
+    """
+    if not url.strip():
+        raise StoreURLError("empty store URL; try sqlite:///cases.db")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise StoreURLError(f"malformed store URL {url!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme == "memory":
+        from cswork.storage.memory import MemoryStore
+
+        return MemoryStore()
+    if scheme == "sqlite":
+        return _sqlite(url, parts.netloc, parts.path, parts.query)
+    if scheme in ("postgresql", "postgres"):
+        from cswork.storage import PostgresStore
+
+        store: Store = PostgresStore(url)
+        return store
+    raise StoreURLError(
+        f"unknown store URL {url!r}; use memory://, sqlite:///FILE or postgresql://…"
+    )
+
+
+def _sqlite(url: str, netloc: str, path: str, query: str) -> Store:
+    from cswork.storage.sqlite import SQLiteStore
+
+    if netloc:
+        raise StoreURLError(f"{url!r}: write sqlite:///{netloc}{path} (three slashes)")
+    file = path.removeprefix("/")
+    if not file:
+        raise StoreURLError(f"{url!r} names no file; try sqlite:///cases.db")
+    options = {k: v[-1] for k, v in parse_qs(query).items()}
+    sync = options.pop("synchronous", "FULL").upper()
+    if options:
+        raise StoreURLError(f"unknown option(s) {', '.join(options)} in {url!r}")
+    if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise StoreURLError(f"synchronous={sync} in {url!r}: use NORMAL or FULL")
+    return SQLiteStore(file, synchronous=sync)  # type: ignore[arg-type]
