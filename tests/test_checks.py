@@ -134,3 +134,26 @@ def test_system_is_a_reserved_role():
         "roles: {agent: takes calls, lead: leads, system: me}",
     )
     assert problems(text) == ["'system' is a reserved role"]
+
+
+def test_start_case_targets_are_checked_across_files(tmp_path):
+    from cswork.definition import load_paths
+
+    (tmp_path / "a.yaml").write_text(
+        GOOD.replace(
+            "{event: take, from: new, to: open, roles: [agent]}",
+            "{event: take, from: new, to: open, roles: [agent, lead],"
+            " actions: [{start_case: other, copy: [customer_id, severity], link: parent}]}",
+        )
+    )
+    (tmp_path / "b.yaml").write_text(
+        GOOD.replace("workflow: demo", "workflow: other").replace(
+            "start: {roles: [agent]", "start: {roles: [lead]"
+        )
+    )
+    with pytest.raises(DefinitionError) as err:
+        load_paths([tmp_path])
+    assert [p.message for p in err.value.problems] == [
+        "workflow 'other' has no field 'parent'",
+        "role 'agent' may take this step but may not start a 'other' case",
+    ]

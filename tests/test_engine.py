@@ -270,3 +270,19 @@ def test_illegal_event_lists_what_is_allowed(engine: Engine):
     )
     with pytest.raises(IllegalEventError):
         engine.fire(case.id, "no_such_event", AGENT)
+
+
+def test_text_must_be_valid_unicode(engine: Engine):
+    with pytest.raises(InvalidDataError) as err:
+        engine.start(
+            "inquiry",
+            AGENT,
+            {
+                "customer_id": "C",
+                "channel": "phone",
+                "question": "lone \ud800 surrogate",
+            },
+        )
+    assert err.value.field_errors == {
+        "question": "is not valid Unicode text (lone surrogate)"
+    }

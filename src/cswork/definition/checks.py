@@ -344,7 +344,7 @@ def check_set(defs: DefinitionSet) -> list[Problem]:
                 )
             )
         seen[key] = c.source.file
-    workflow_ids = {w.definition.workflow for w in defs.workflows}
+    targets = {w.definition.workflow: w.definition for w in defs.workflows}
     cal_names = [*calendars, *BUILTIN_CALENDARS]
     for w in defs.workflows:
         wf, src = w.definition, w.source
@@ -376,14 +376,43 @@ def check_set(defs: DefinitionSet) -> list[Problem]:
                     )
                 )
         for loc, action in _all_actions(wf):
-            if isinstance(action, StartCase) and action.start_case not in workflow_ids:
-                problems.append(
-                    src.problem(
-                        (*loc, "start_case"),
-                        f"unknown workflow {action.start_case!r}",
-                        did_you_mean(action.start_case, workflow_ids),
-                    )
+            if isinstance(action, StartCase):
+                problems += _start_case(wf, src, loc, action, targets)
+    return problems
+
+
+def _start_case(
+    wf: Workflow, src: Source, loc: Loc, action: StartCase, targets: dict[str, Workflow]
+) -> list[Problem]:
+    target = targets.get(action.start_case)
+    if target is None:
+        return [
+            src.problem(
+                (*loc, "start_case"),
+                f"unknown workflow {action.start_case!r}",
+                did_you_mean(action.start_case, targets),
+            )
+        ]
+    problems = []
+    names = [*action.copy_fields, *([action.link] if action.link else [])]
+    for name in names:
+        if name not in target.fields:
+            problems.append(
+                src.problem(
+                    (*loc, "start_case"),
+                    f"workflow {target.workflow!r} has no field {name!r}",
                 )
+            )
+    if loc[0] == "transitions":
+        roles = wf.transitions[int(loc[1])].roles
+        for role in sorted(set(roles) - set(target.start.roles)):
+            problems.append(
+                src.problem(
+                    (*loc, "start_case"),
+                    f"role {role!r} may "
+                    f"take this step but may not start a {target.workflow!r} case",
+                )
+            )
     return problems
 
 

@@ -33,6 +33,10 @@ def _text(spec: DataField) -> Validator:
             raise ValueError(f"longer than {limit} characters")
         if "\x00" in value:
             raise ValueError("contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not valid Unicode text (lone surrogate)") from None
         return value
 
     return check

@@ -1,0 +1,186 @@
+"""The design's invariants as plain functions, usable without hypothesis.
+
+Each ``check_*`` function raises ``InvariantViolation`` (an ``AssertionError``)
+with a message saying what broke, so they work in any test runner::
+
+    from cswork.testing.invariants import check_case
+    for case in engine.query():
+        check_case(engine, case.id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from cswork.engine import Engine
+from cswork.engine.replay import replay
+from cswork.records import Timer
+
+
+class InvariantViolation(AssertionError):
+    """An invariant of the design does not hold."""
+
+
+def _fail(case_id: str, message: str) -> InvariantViolation:
+    return InvariantViolation(f"case {case_id}: {message}")
+
+
+def snapshot(engine: Engine, case_id: str) -> tuple[Any, ...]:
+    """Everything the store returns about a case (to compare before and after)."""
+    return (
+        engine.get(case_id),
+        engine.history(case_id),
+        engine.timers(case_id, pending_only=False),
+    )
+
+
+def check_declared_state(engine: Engine, case_id: str) -> None:
+    """Invariant 1: a case is always in a state its definition declares."""
+    case = engine.get(case_id)
+    definition = engine.definition(case.workflow_id, case.workflow_version)
+    if case.state not in definition.states:
+        raise _fail(case_id, f"state {case.state!r} is not declared")
+    if case.closed != definition.states[case.state].final:
+        raise _fail(
+            case_id,
+            f"closed={case.closed} but {case.state!r} final="
+            f"{definition.states[case.state].final}",
+        )
+
+
+def check_unchanged(
+    before: tuple[Any, ...], after: tuple[Any, ...], case_id: str
+) -> None:
+    """Invariant 2: a refused step left case, history and timers as they were."""
+    if before != after:
+        raise _fail(case_id, "a refused step changed the store")
+
+
+def check_replay(engine: Engine, case_id: str) -> None:
+    """Invariant 3: replaying the history reproduces state, data and counters."""
+    case = engine.get(case_id)
+    try:
+        r = replay(engine.history(case_id))
+    except ValueError as exc:
+        raise _fail(case_id, f"history does not replay: {exc}") from None
+    got = (r.state, r.data, r.counters, r.version)
+    want = (case.state, dict(case.data), dict(case.counters), case.version)
+    if got != want:
+        raise _fail(case_id, f"replay gives {got}, the case is {want}")
+
+
+def check_timers(engine: Engine, case_id: str, now: datetime | None = None) -> None:
+    """Invariant 4: every timer ends once — fired at or after its due time, or cancelled.
+
+    Also: the history names each fired timer exactly once; the case's
+    ``armed`` map matches its pending timers; and, given ``now`` (after
+    ``run_due``), no pending timer is overdue.
+    """
+    case = engine.get(case_id)
+    timers = engine.timers(case_id, pending_only=False)
+    fired_in_history = [
+        h.detail.get("timer")
+        for h in engine.history(case_id)
+        if h.kind in ("deadline", "warning", "period")
+    ]
+    if len(fired_in_history) != len(set(fired_in_history)):
+        raise _fail(case_id, "a timer fired twice")
+    fired = {t.id for t in timers if t.state == "fired"}
+    if fired != set(fired_in_history):
+        raise _fail(
+            case_id,
+            f"fired timers {sorted(fired)} != history "
+            f"{sorted(map(str, fired_in_history))}",
+        )
+    for t in timers:
+        _check_timer(case_id, t, now)
+    pending = {t.deadline for t in timers if t.state == "pending" and t.kind != "warn"}
+    if pending != set(case.armed):
+        raise _fail(
+            case_id,
+            f"pending deadlines {sorted(pending)} != armed {sorted(case.armed)}",
+        )
+
+
+def _check_timer(case_id: str, t: Timer, now: datetime | None) -> None:
+    if t.state == "pending":
+        if t.closed_at is not None:
+            raise _fail(case_id, f"pending timer {t.id} has a closing time")
+        if now is not None and t.due_at <= now:
+            raise _fail(
+                case_id, f"timer {t.id} ({t.deadline}) due {t.due_at} is overdue"
+            )
+        return
+    if t.closed_at is None:
+        raise _fail(case_id, f"{t.state} timer {t.id} has no closing time")
+    if t.state == "fired" and t.closed_at < t.due_at:
+        raise _fail(case_id, f"timer {t.id} fired at {t.closed_at}, before {t.due_at}")
+
+
+def check_due_times(engine: Engine, case_id: str) -> None:
+    """Invariant 5: due times agree with the calendar, as each deadline declares.
+
+    A working-time due time must lie at the end of exactly the declared amount
+    of working time after its start (and in working time); a wall-clock one
+    exactly the declared duration after it.
+    """
+    case = engine.get(case_id)
+    definition = engine.definition(case.workflow_id, case.workflow_version)
+    timers = engine.timers(case_id, pending_only=False)
+    for t in timers:
+        spec = definition.deadlines[t.deadline]
+        if t.kind == "warn" or spec.at is not None:
+            continue
+        exp = engine.explain(case_id, t.id)
+        cal = engine.calendars[spec.calendar or definition.calendar]
+        if spec.basis == "wall":
+            if t.due_at - exp.start != _declared(engine, case_id, t, cal.day_length):
+                raise _fail(case_id, f"wall-clock timer {t.id} is off")
+            continue
+        span = cal.working_time_between(exp.start, t.due_at)
+        declared = _declared(engine, case_id, t, cal.day_length)
+        if span != declared:
+            raise _fail(
+                case_id,
+                f"timer {t.id} ({t.deadline}) is {span} of working "
+                f"time after its start, not {declared}",
+            )
+        just_before = t.due_at - timedelta(microseconds=1)
+        if not cal.is_working_time(just_before):
+            raise _fail(case_id, f"timer {t.id} is due outside working time")
+
+
+def _declared(
+    engine: Engine, case_id: str, t: Timer, day_length: timedelta
+) -> timedelta:
+    from cswork.definition.durations import parse_duration
+
+    case = engine.get(case_id)
+    spec = engine.definition(case.workflow_id, case.workflow_version).deadlines[
+        t.deadline
+    ]
+    text = spec.after or spec.every
+    assert text is not None  # noqa: S101 - only after/every deadlines get here
+    d = parse_duration(text)
+    return d.working(day_length) if spec.basis == "working" else d.wall()
+
+
+def check_case(engine: Engine, case_id: str, now: datetime | None = None) -> None:
+    """Invariants 1, 3, 4 and 5 for one case."""
+    check_declared_state(engine, case_id)
+    check_replay(engine, case_id)
+    check_timers(engine, case_id, now)
+    check_due_times(engine, case_id)
+
+
+def check_engines_agree(engines: Sequence[Engine], case_ids: Sequence[str]) -> None:
+    """Invariant 6: what one backend stores, every backend returns equal."""
+    first = engines[0]
+    for other in engines[1:]:
+        for cid in case_ids:
+            a, b = snapshot(first, cid), snapshot(other, cid)
+            if a != b:
+                names = (type(first.store).__name__, type(other.store).__name__)
+                raise _fail(cid, f"{names[0]} and {names[1]} disagree")
