@@ -56,7 +56,130 @@ def test_usage_errors_exit_2(tmp_path: Path):
 
 def test_demo_runs_on_a_sqlite_file(tmp_path: Path):
     db = tmp_path / "demo.db"
-    result = runner.invoke(app, ["demo", "--db", str(db)])
+    result = runner.invoke(app, ["demo", "--db", str(db), "--days", "3"])
     assert result.exit_code == 0, result.output
     assert db.exists()
-    assert "is closed after" in result.output
+    assert "Quality indicators" in result.output
+    assert "History of one breached case" in result.output
+    assert "cswork case show" in result.output
+
+
+def test_simulate_is_reproducible():
+    args = ["simulate", "--days", "2", "--cases-per-day", "6", "--seed", "3"]
+    first = runner.invoke(app, args)
+    second = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    strip = lambda out: [line for line in out.splitlines() if " in " not in line]
+    assert strip(first.output) == strip(second.output)
+    assert "Quality indicators" in first.output
+
+
+def test_case_commands_round_trip(tmp_path: Path):
+    store = f"sqlite:///{tmp_path / 'cases.db'}"
+    started = runner.invoke(
+        app,
+        [
+            "case",
+            "start",
+            "inquiry",
+            "--actor",
+            "li",
+            "--role",
+            "cs_agent",
+            "-d",
+            "customer_id=C-1",
+            "-d",
+            "channel=email",
+            "-d",
+            "question=Why?",
+            "--store",
+            store,
+            "--format",
+            "json",
+        ],
+    )
+    assert started.exit_code == 0, started.output
+    case_id = json.loads(started.output)["case"]["id"]
+    refused = runner.invoke(
+        app,
+        [
+            "case",
+            "fire",
+            case_id,
+            "close",
+            "--actor",
+            "li",
+            "--role",
+            "cs_agent",
+            "--store",
+            store,
+        ],
+    )
+    assert refused.exit_code == 1
+    assert "refused: event 'close' is not allowed in state 'received'" in refused.output
+    assert "allowed now: respond" in refused.output
+    fired = runner.invoke(
+        app,
+        [
+            "case",
+            "fire",
+            case_id,
+            "respond",
+            "--actor",
+            "li",
+            "--role",
+            "cs_agent",
+            "--store",
+            store,
+        ],
+    )
+    assert fired.exit_code == 0, fired.output
+    assert "state: in_progress" in fired.output
+    listed = runner.invoke(app, ["case", "list", "--store", store, "--open"])
+    assert case_id in listed.output
+    hist = runner.invoke(
+        app, ["case", "history", case_id, "--store", store, "--format", "json"]
+    )
+    assert [h["event"] for h in json.loads(hist.output)] == ["start", "respond"]
+    explain = runner.invoke(
+        app, ["explain", case_id, "first_response_written", "--store", store]
+    )
+    assert explain.exit_code == 0
+    assert "basis: working time on calendar 'default'" in explain.output
+    report = runner.invoke(app, ["report", "--store", store, "--format", "json"])
+    assert json.loads(report.output)["cases"] == {"inquiry": {"open": 1}}
+    csv_out = runner.invoke(app, ["report", "--store", store, "--format", "csv"])
+    assert csv_out.output.splitlines()[1] == "cases,inquiry,open,1,"
+
+
+def test_bad_store_urls_and_arguments(tmp_path: Path):
+    for url in [
+        "nosuch://x",
+        "sqlite://relative.db",
+        "sqlite:///",
+        "sqlite:///x.db?y=1",
+    ]:
+        result = runner.invoke(app, ["case", "list", "--store", url])
+        assert result.exit_code == 2, (url, result.output)
+        assert "error:" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "case",
+            "start",
+            "inquiry",
+            "--actor",
+            "a",
+            "--role",
+            "cs_agent",
+            "-d",
+            "oops",
+            "--store",
+            "memory://",
+        ],
+    )
+    assert result.exit_code == 2
+    result = runner.invoke(
+        app, ["report", "--from", "yesterday", "--store", "memory://"]
+    )
+    assert result.exit_code == 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cswork.cli import demo, explain, run, validate
+from cswork.cli import case, explain, report, run, simulate, validate
 
 app = typer.Typer(
     name="cswork",
@@ -18,9 +18,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 validate.register(app)
-demo.register(app)
+simulate.register(app)
 run.register(app)
 explain.register(app)
+case.register(app)
+report.register(app)
 
 
 def main() -> None:

@@ -315,6 +315,28 @@ def _lit(value: Literal_ | list[Literal_]) -> str:
 _RESERVED = {"and", "or", "not", "in", "is", "true", "false", "null", "set"}
 
 
+def satisfying_values(cond: Condition | None) -> dict[str, list[Any]]:
+    """Values that would make simple comparisons in ``cond`` true, per field.
+
+    Used by generators of test data and simulated traffic: ``field == v``
+    suggests ``v``, ``field in [a, b]`` suggests ``a`` and ``b``, and
+    ``field is set`` suggests giving the field at all (an empty list).
+    """
+    out: dict[str, list[Any]] = {}
+    if isinstance(cond, AllOf | AnyOf):
+        for part in cond.all if isinstance(cond, AllOf) else cond.any:
+            for name, values in satisfying_values(part).items():
+                out.setdefault(name, []).extend(values)
+    elif isinstance(cond, Compare):
+        if cond.op == "==":
+            out[cond.field] = [cond.value]
+        elif cond.op == "in" and isinstance(cond.value, list):
+            out[cond.field] = list(cond.value)
+        elif cond.op == "is set":
+            out[cond.field] = []
+    return out
+
+
 def fields_of(cond: Condition) -> Iterator[Compare]:
     """Every comparison in a condition (to check the names it uses)."""
     if isinstance(cond, Compare):

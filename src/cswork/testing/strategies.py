@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from cswork.calendar import WorkingCalendar
-from cswork.definition.conditions import AllOf, AnyOf, Compare, Condition
+from cswork.definition.conditions import satisfying_values
 from cswork.definition.model import DataField, Start, Transition, Workflow
 from cswork.records import SYSTEM_ROLE, Actor
 
@@ -103,23 +103,6 @@ def _zone(name: str) -> Any:
     return ZoneInfo(name)
 
 
-def _hints(cond: Condition | None) -> dict[str, list[Any]]:
-    """Values that would make simple comparisons in ``cond`` true, per field."""
-    out: dict[str, list[Any]] = {}
-    if isinstance(cond, AllOf | AnyOf):
-        for part in cond.all if isinstance(cond, AllOf) else cond.any:
-            for name, values in _hints(part).items():
-                out.setdefault(name, []).extend(values)
-    elif isinstance(cond, Compare):
-        if cond.op == "==":
-            out[cond.field] = [cond.value]
-        elif cond.op == "in" and isinstance(cond.value, list) and cond.value:
-            out[cond.field] = list(cond.value)
-        elif cond.op == "is set":
-            out[cond.field] = []
-    return out
-
-
 def payloads(
     wf: Workflow, step: Transition | Start, *, valid: bool = True
 ) -> st.SearchStrategy[dict[str, Any]]:
@@ -130,7 +113,7 @@ def payloads(
     payload breaks one rule: a required field is missing, a field has a
     refused value, or an undeclared key is present.
     """
-    hints = _hints(step.when) if isinstance(step, Transition) else {}
+    hints = satisfying_values(step.when) if isinstance(step, Transition) else {}
 
     def value(name: str) -> st.SearchStrategy[Any]:
         plain = field_values(wf.fields[name])

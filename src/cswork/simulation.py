@@ -1,0 +1,316 @@
+"""Realistic traffic through any workflows, on a virtual clock.
+
+``Simulator`` generates arrivals over working and off hours with a mix of
+workflows and severities, and plays agents who pick the declared steps their
+roles allow, fill in the data the steps need, act during working hours, and
+sometimes act late. Time jumps from one action to the next with
+``Engine.advance``, so every deadline fires at its own due time. Everything
+is drawn from one seeded ``random.Random``: the same seed gives the same run.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from cswork.calendar import WorkingCalendar
+from cswork.definition.conditions import satisfying_values
+from cswork.definition.model import DataField, Start, Transition, Workflow
+from cswork.engine import Engine
+from cswork.errors import ClockError, RejectedError
+from cswork.records import SYSTEM_ROLE, Actor
+
+DEFAULT_MIX = {
+    "inquiry": 0.55,
+    "complaint": 0.2,
+    "repair": 0.2,
+    "parts_scrap": 0.03,
+    "emergency": 0.02,
+}
+DEFAULT_ENUMS = {
+    "severity": {"general": 0.6, "important": 0.3, "urgent": 0.1},
+    "channel": {
+        "phone": 0.45,
+        "email": 0.3,
+        "chat": 0.2,
+        "letter": 0.02,
+        "fax": 0.01,
+        "web_form": 0.02,
+    },
+}
+WALL_CLOCK_WORKFLOWS = frozenset({"emergency"})  # handled around the clock
+
+
+@dataclass(frozen=True)
+class TrafficConfig:
+    """What traffic to generate.
+
+    Attributes:
+        days: how many days of arrivals.
+        cases_per_day: average arrivals per working day (a third of it on days off).
+        seed: the random seed; the same seed gives the same run.
+        start: the first day (local date of the workflows' calendar).
+        mix: workflow id → share of arrivals (workflows not loaded are skipped).
+        off_hours: share of arrivals outside working hours (not for calls).
+        late: share of steps an agent takes late.
+        reopen: how likely an agent takes a step tagged ``reopen`` when it is
+            one of the choices (a dissatisfied customer).
+        enums: field name → value → weight, for enum fields such as severity.
+    """
+
+    days: int = 30
+    cases_per_day: int = 40
+    seed: int = 1
+    start: date = date(2026, 3, 2)
+    mix: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    off_hours: float = 0.25
+    late: float = 0.08
+    reopen: float = 0.12
+    enums: Mapping[str, Mapping[str, float]] = field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_ENUMS.items()}
+    )
+
+
+@dataclass
+class SimulationStats:
+    """Counts of what a simulation did."""
+
+    started: Counter[str] = field(default_factory=Counter)
+    steps: int = 0
+    refused: int = 0
+    timers_fired: int = 0
+    notifications: Counter[str] = field(default_factory=Counter)
+
+
+class CountingNotifier:
+    """A notifier that only counts notices per role (simulations send thousands)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def notify(self, notice: Any) -> None:
+        """Count the notice once per role."""
+        self.counts.update(notice.roles)
+
+
+class Simulator:
+    """Plays traffic through an engine that runs on a ``VirtualClock``."""
+
+    def __init__(self, engine: Engine, config: TrafficConfig) -> None:
+        if not engine.clock.is_virtual or not hasattr(engine.clock, "set"):
+            raise ClockError("a simulation needs an engine on a VirtualClock")
+        self.engine = engine
+        self.config = config
+        self.rng = random.Random(config.seed)  # noqa: S311 - reproducible on purpose
+        self.mix = {
+            w: s for w, s in config.mix.items() if w in engine.workflows and s > 0
+        }
+        if not self.mix:
+            raise ValueError(f"none of {sorted(config.mix)} is loaded")
+        self.wfs = {w: engine.definition(w) for w in self.mix}
+        self.calendar: WorkingCalendar = engine.calendars[
+            next(iter(self.wfs.values())).calendar
+        ]
+        self.stats = SimulationStats()
+        self._queue: list[tuple[datetime, int, str, str]] = []
+        self._seq = itertools.count()
+        self._driven: set[str] = set()
+        # Enough customers that few ask again within a week (002 §9.1.2: ≤ 5 %).
+        self._customers = max(config.cases_per_day * config.days * 3, 1)
+
+    # --------------------------------------------------------------- running
+    def run(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> SimulationStats:
+        """Play the configured days; returns what happened."""
+        cal = self.calendar
+        for n in range(self.config.days):
+            day = self.config.start + timedelta(days=n)
+            for when, wid in self._arrivals(day):
+                self._push(when, "start", wid)
+            day_end = datetime.combine(day + timedelta(days=1), time(0), cal.tz)
+            with self.engine.store.batch():
+                self._play_until(day_end.astimezone(UTC))
+                self._adopt_linked_cases()
+            if progress is not None:
+                progress(n + 1, self.config.days)
+        return self.stats
+
+    def _play_until(self, end: datetime) -> None:
+        clock = self.engine.clock
+        while self._queue and self._queue[0][0] < end:
+            when, _, kind, ref = heapq.heappop(self._queue)
+            if when > clock.now():
+                self.stats.timers_fired += self.engine.advance(when - clock.now())
+            if kind == "start":
+                self._start(ref)
+            else:
+                self._act(ref)
+        if end > clock.now():
+            self.stats.timers_fired += self.engine.advance(end - clock.now())
+
+    def _push(self, when: datetime, kind: str, ref: str) -> None:
+        heapq.heappush(self._queue, (when, next(self._seq), kind, ref))
+
+    # ------------------------------------------------------------- arrivals
+    def _arrivals(self, day: date) -> list[tuple[datetime, str]]:
+        cal, rng, cfg = self.calendar, self.rng, self.config
+        spans = cal.intervals(day)
+        mean = cfg.cases_per_day if spans else cfg.cases_per_day / 3
+        count = max(0, round(rng.gauss(mean, mean**0.5)))
+        midnight = datetime.combine(day, time(0), cal.tz).astimezone(UTC)
+        out = []
+        for _ in range(count):
+            wid = rng.choices(list(self.mix), weights=list(self.mix.values()))[0]
+            if spans and rng.random() >= cfg.off_hours:
+                start, end = rng.choice(spans)
+                when = start + (end - start) * rng.random()
+            else:
+                when = midnight + timedelta(seconds=rng.uniform(0, 86400))
+            out.append((when.replace(microsecond=0), wid))
+        return sorted(out)
+
+    # --------------------------------------------------------------- agents
+    def _start(self, wid: str) -> None:
+        wf = self.wfs[wid]
+        now = self.engine.clock.now()
+        payload = self._payload(wf, wf.start, now)
+        if payload.get("channel") == "phone" and not self.calendar.is_working_time(now):
+            payload["channel"] = "email"  # nobody answers the phone at night
+        actor = self._actor(wf.start.roles)
+        try:
+            case = self.engine.start(wid, actor, payload)
+        except RejectedError:
+            self.stats.refused += 1
+            return
+        self.stats.started[wid] += 1
+        self._driven.add(case.id)
+        self._schedule(case.id, wf, payload.get("channel"))
+
+    def _act(self, case_id: str) -> None:
+        case = self.engine.get(case_id)
+        if case.closed:
+            return
+        wf = self.engine.definition(case.workflow_id, case.workflow_version)
+        now = self.engine.clock.now()
+        for t in self._choices(wf, case.state):
+            try:
+                self.engine.fire(
+                    case_id, t.event, self._actor(t.roles), self._payload(wf, t, now)
+                )
+            except RejectedError:
+                self.stats.refused += 1
+                continue
+            self.stats.steps += 1
+            break
+        self._schedule(case_id, wf, case.data.get("channel"))
+
+    def _choices(self, wf: Workflow, state: str) -> list[Transition]:
+        """The declared steps from ``state``, in a weighted random order."""
+        final_other = {
+            n
+            for n, s in wf.states.items()
+            if s.final and s.outcome not in (None, "resolved")
+        }
+        weighted = []
+        for t in wf.transitions:
+            if not (state in t.from_ or "*" in t.from_) or set(t.roles) <= {
+                SYSTEM_ROLE
+            }:
+                continue
+            w = 1.0
+            if "reopen" in t.tags:
+                w = self.config.reopen
+            elif "escalation" in t.tags:
+                w = 0.03
+            elif t.to in final_other:
+                w = 0.02
+            elif any(hasattr(a, "start_case") for a in t.actions):
+                w = 0.05  # e.g. scrapping a part: now and then
+            elif t.to is None:
+                w = 0.3
+            # Efraimidis–Spirakis: sorting by u^(1/w) draws without replacement.
+            weighted.append((self.rng.random() ** (1 / w), t))
+        return [t for _, t in sorted(weighted, key=lambda x: -x[0])]
+
+    def _schedule(self, case_id: str, wf: Workflow, channel: object) -> None:
+        case = self.engine.get(case_id)
+        if case.closed:
+            return
+        now, rng, cal = self.engine.clock.now(), self.rng, self.calendar
+        late = rng.random() < self.config.late
+        at_due = [
+            datetime.fromisoformat(case.armed[n])
+            for n, d in wf.deadlines.items()
+            if d.at is not None and n in case.armed
+        ]
+        if at_due:  # an appointment: be there (or be late)
+            when = min(at_due) + timedelta(
+                minutes=rng.uniform(30, 180) if late else -rng.uniform(1, 20)
+            )
+        elif wf.workflow in WALL_CLOCK_WORKFLOWS:
+            when = now + timedelta(
+                minutes=rng.uniform(60, 300)
+                if late
+                else min(rng.expovariate(1 / 8), 45)
+            )
+        elif channel == "phone" and case.version == 1:
+            when = now + timedelta(
+                seconds=rng.uniform(35, 90) if late else rng.uniform(3, 25)
+            )
+        else:  # agents work in working time; most steps come soon, some late
+            minutes = rng.uniform(300, 1200) if late else rng.expovariate(1 / 20) + 1
+            when = cal.add(now, timedelta(minutes=minutes))
+        self._push(max(when, now).replace(microsecond=0), "act", case_id)
+
+    def _adopt_linked_cases(self) -> None:
+        """Drive cases other cases started (e.g. a parts scrap from a repair)."""
+        for case in self.engine.query(closed=False):
+            if case.id not in self._driven and case.workflow_id in self.wfs:
+                self._driven.add(case.id)
+                self._schedule(case.id, self.wfs[case.workflow_id], None)
+
+    # ------------------------------------------------------------------ data
+    def _actor(self, roles: list[str]) -> Actor:
+        role = self.rng.choice([r for r in roles if r != SYSTEM_ROLE])
+        return Actor(f"{role}.{self.rng.randint(1, 6)}", {role})
+
+    def _payload(
+        self, wf: Workflow, step: Transition | Start, now: datetime
+    ) -> dict[str, Any]:
+        hints = satisfying_values(step.when) if isinstance(step, Transition) else {}
+        names = list(step.requires)
+        names += [n for n in step.optional if n in hints or self.rng.random() < 0.3]
+        return {n: self._value(n, wf.fields[n], hints.get(n), now) for n in names}
+
+    def _value(
+        self, name: str, spec: DataField, hint: list[Any] | None, now: datetime
+    ) -> Any:
+        rng = self.rng
+        good = [v for v in hint or [] if v is not None]
+        if good:
+            return rng.choice(good)
+        if spec.type == "enum":
+            weights = self.config.enums.get(name, {})
+            values = spec.values or []
+            return rng.choices(
+                values, [weights.get(v, 1.0 if not weights else 0.0) for v in values]
+            )[0]
+        if spec.type == "boolean":
+            return rng.random() < 0.9
+        if spec.type in ("integer", "number"):
+            lo = int(spec.min) if spec.min is not None else 1
+            return rng.randint(lo, lo + 3)
+        if spec.type == "datetime":
+            return self.calendar.add(
+                now, timedelta(hours=rng.uniform(2, 16))
+            ).isoformat()
+        if name in ("customer_id", "customer"):
+            return f"C-{rng.randint(1, self._customers):05d}"
+        return f"{name.replace('_', ' ')} {rng.randint(1, 999)}"

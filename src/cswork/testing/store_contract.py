@@ -1,0 +1,492 @@
+"""``StoreContract``: the tests every ``Store`` must pass.
+
+Reuse it for your own backend::
+
+    import pytest
+    from cswork.testing.store_contract import StoreContract
+
+    class TestMyStore(StoreContract):
+        @pytest.fixture
+        def store(self):
+            s = MyStore(...)
+            yield s
+            s.close()
+
+        @pytest.fixture
+        def second_store(self, store):  # optional: a second handle on the same data
+            return MyStore(...)
+
+The tests build records by hand (no engine, no workflow), so they check the
+store contract alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from cswork.errors import (
+    CaseNotFoundError,
+    ConflictError,
+    DefinitionChangedError,
+    UnknownWorkflowError,
+)
+from cswork.records import (
+    Case,
+    CaseChange,
+    CaseQuery,
+    HistoryEntry,
+    OutboxItem,
+    StoredDefinition,
+    Timer,
+)
+from cswork.storage.base import Store
+
+T0 = datetime(2026, 3, 3, 2, 0, 0, 123456, tzinfo=UTC)
+_ids = iter(range(10**9))
+
+
+def new_id(prefix: str = "x") -> str:
+    """A unique id for test records."""
+    return f"{prefix}-{next(_ids)}"
+
+
+def make_case(case_id: str | None = None, **kw: Any) -> Case:
+    """A case at version 1, as ``create_case`` stores it."""
+    fields: dict[str, Any] = {
+        "id": case_id or new_id("case"),
+        "workflow_id": "wf",
+        "workflow_version": 1,
+        "state": "open",
+        "data": {"s": "文字 ✓", "i": 7, "f": 1.5, "b": True, "n": None},
+        "counters": {"reopens": 0},
+        "customer": "C-1",
+        "closed": False,
+        "breaches": 0,
+        "armed": {},
+        "version": 1,
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    fields.update(kw)
+    return Case(**fields)
+
+
+def entry(case: Case, seq: int, **kw: Any) -> HistoryEntry:
+    """A history entry of ``case``."""
+    fields: dict[str, Any] = {
+        "case_id": case.id,
+        "seq": seq,
+        "at": case.updated_at,
+        "kind": "start" if seq == 1 else "event",
+        "event": "start" if seq == 1 else f"e{seq}",
+        "actor": "tester",
+        "roles": ("agent",),
+        "from_state": None if seq == 1 else "open",
+        "to_state": case.state,
+        "changes": {"k": seq},
+        "counters": {},
+        "detail": {"n": [1, "two"]},
+    }
+    fields.update(kw)
+    return HistoryEntry(**fields)
+
+
+def timer(
+    case: Case, deadline: str, due: datetime, kind: str = "due", **kw: Any
+) -> Timer:
+    """A pending timer of ``case``."""
+    fields: dict[str, Any] = {
+        "id": new_id("timer"),
+        "case_id": case.id,
+        "deadline": deadline,
+        "kind": kind,
+        "period": 1 if kind == "period" else 0,
+        "due_at": due,
+        "armed_at": case.updated_at,
+    }
+    fields.update(kw)
+    return Timer(**fields)
+
+
+def outbox(case: Case, **kw: Any) -> OutboxItem:
+    """An outbox item of ``case``."""
+    fields: dict[str, Any] = {
+        "id": new_id("out"),
+        "case_id": case.id,
+        "created_at": case.updated_at,
+        "kind": "notify",
+        "reason": "e",
+        "roles": ("boss",),
+        "message": "hi",
+    }
+    fields.update(kw)
+    return OutboxItem(**fields)
+
+
+def created(store: Store, *timers_due: tuple[str, datetime], **kw: Any) -> Case:
+    """Create a case with a start entry and timers ``(deadline, due)``."""
+    case = make_case(**kw)
+    arm = tuple(timer(case, name, due) for name, due in timers_due)
+    store.create_case(
+        CaseChange(case=case, expected_version=0, entries=(entry(case, 1),), arm=arm)
+    )
+    return case
+
+
+def step(
+    case: Case, at: datetime | None = None, new: dict[str, Any] | None = None, **kw: Any
+) -> CaseChange:
+    """A one-entry change of ``case``: ``new`` case fields, ``kw`` change fields."""
+    at = at or case.updated_at + timedelta(minutes=1)
+    after = replace(case, version=case.version + 1, updated_at=at, **(new or {}))
+    return CaseChange(
+        case=after,
+        expected_version=case.version,
+        entries=(entry(after, case.version + 1),),
+        **kw,
+    )
+
+
+def everything(store: Store, case_id: str) -> tuple[Any, ...]:
+    """All a store returns about a case."""
+    return (store.load_case(case_id), store.history(case_id), store.timers(case_id))
+
+
+class StoreContract:
+    """Tests every ``Store`` must pass. Subclass it and provide a ``store`` fixture."""
+
+    @pytest.fixture
+    def second_store(self, store: Store) -> Store:
+        """Another handle on the same data (override for multi-connection backends)."""
+        return store
+
+    # ------------------------------------------------------------ cases
+    def test_create_then_load_round_trips(self, store: Store) -> None:
+        case = created(store, ("d", T0 + timedelta(hours=1)), armed={"d": "x"})
+        assert store.load_case(case.id) == case
+        loaded = store.load_case(case.id)
+        assert loaded.created_at.tzinfo is not None
+        assert loaded.created_at.utcoffset() == timedelta(0)
+        assert [type(v) for v in loaded.data.values()] == [
+            str,
+            int,
+            float,
+            bool,
+            type(None),
+        ]
+        assert store.history(case.id) == [entry(case, 1)]
+
+    def test_creating_an_existing_case_conflicts_and_changes_nothing(
+        self, store: Store
+    ) -> None:
+        case = created(store)
+        before = everything(store, case.id)
+        with pytest.raises(ConflictError):
+            created(store, ("d", T0), case_id=case.id, state="other")
+        assert everything(store, case.id) == before
+
+    def test_unknown_case(self, store: Store) -> None:
+        with pytest.raises(CaseNotFoundError):
+            store.load_case("no-such-case")
+        assert store.history("no-such-case") == []
+        assert store.timers("no-such-case") == []
+        with pytest.raises(CaseNotFoundError):
+            store.commit(step(make_case("no-such-case")))
+
+    def test_commit_appends_and_bumps_the_version(self, store: Store) -> None:
+        case = created(store)
+        change = step(case, new={"state": "closed", "closed": True, "data": {"a": 1}})
+        store.commit(change)
+        assert store.load_case(case.id) == change.case
+        assert [e.seq for e in store.history(case.id)] == [1, 2]
+
+    def test_stale_commit_conflicts_and_writes_nothing(self, store: Store) -> None:
+        case = created(store, ("d", T0 + timedelta(hours=1)))
+        store.commit(step(case))
+        before = everything(store, case.id)
+        stale = step(
+            case, cancel=("d",), arm=(timer(case, "e", T0),), outbox=(outbox(case),)
+        )
+        with pytest.raises(ConflictError):
+            store.commit(stale)
+        assert everything(store, case.id) == before
+        assert store.claim_outbox(T0, worker_id="w", lease=timedelta(minutes=1)) == []
+
+    def test_cancel_and_meet_touch_only_pending_timers_named(
+        self, store: Store
+    ) -> None:
+        case = created(
+            store, ("a", T0 + timedelta(hours=1)), ("b", T0 + timedelta(hours=2))
+        )
+        other = created(store, ("a", T0 + timedelta(hours=1)))
+        period = timer(case, "p", T0 + timedelta(hours=3), kind="period")
+        store.commit(step(case, arm=(period,)))
+        case = store.load_case(case.id)
+        store.commit(step(case, cancel=("a",), meet=("p", "b")))
+        states = {(t.deadline, t.state, t.met) for t in store.timers(case.id)}
+        assert states == {
+            ("a", "cancelled", False),
+            ("b", "pending", False),
+            ("p", "pending", True),
+        }
+        (cancelled,) = [t for t in store.timers(case.id) if t.deadline == "a"]
+        assert cancelled.closed_at == store.load_case(case.id).updated_at
+        assert [t.state for t in store.timers(other.id)] == ["pending"]
+        assert [t.deadline for t in store.timers(case.id, pending_only=True)] == [
+            "b",
+            "p",
+        ]
+
+    def test_timers_come_by_due_time_then_arming_order(self, store: Store) -> None:
+        due = T0 + timedelta(hours=1)
+        case = make_case()
+        arm = (
+            timer(case, "z", due),
+            timer(case, "a", due),
+            timer(case, "m", due - timedelta(seconds=1)),
+        )
+        store.create_case(
+            CaseChange(
+                case=case, expected_version=0, entries=(entry(case, 1),), arm=arm
+            )
+        )
+        assert [t.deadline for t in store.timers(case.id)] == ["m", "z", "a"]
+        assert store.timers(case.id)[0] == arm[2]
+
+    def test_query_filters(self, store: Store) -> None:
+        a = created(store, workflow_id="w1", customer="C-1")
+        b = created(store, workflow_id="w1", customer="C-2", state="done", closed=True)
+        c = created(
+            store,
+            workflow_id="w2",
+            customer="C-1",
+            breaches=2,
+            created_at=T0 - timedelta(days=1),
+        )
+
+        def ids(**kw: Any) -> list[str]:
+            return [x.id for x in store.query_cases(CaseQuery(**kw))]
+
+        mine = {a.id, b.id, c.id}
+        assert [i for i in ids() if i in mine] == [c.id, a.id, b.id]
+        assert [i for i in ids(workflow_id="w1") if i in mine] == [a.id, b.id]
+        assert [i for i in ids(customer="C-1") if i in mine] == [c.id, a.id]
+        assert [i for i in ids(state="done") if i in mine] == [b.id]
+        assert [i for i in ids(closed=False) if i in mine] == [c.id, a.id]
+        assert [i for i in ids(breached=True) if i in mine] == [c.id]
+        assert len(store.query_cases(CaseQuery(limit=1))) == 1
+
+    # ------------------------------------------------------------ timers
+    def _fire(self, case: Case, t: Timer, note: str = "") -> CaseChange:
+        return step(
+            case, at=t.due_at, fired_timer=t.id, new={"breaches": case.breaches + 1}
+        )
+
+    def test_fire_due_timers_fires_only_due_pending_ones(self, store: Store) -> None:
+        soon, later = T0 + timedelta(minutes=5), T0 + timedelta(hours=5)
+        case = created(store, ("a", soon), ("b", later), ("c", soon))
+        store.commit(step(store.load_case(case.id), cancel=("c",)))
+        assert store.next_due_at() is not None
+        seen: list[tuple[int, str]] = []
+
+        def handler(c: Case, t: Timer) -> CaseChange:
+            seen.append((c.version, t.deadline))
+            return self._fire(c, t)
+
+        fired = store.fire_due_timers(soon, handler, worker_id="w")
+        assert [c.fired_timer for c in fired] == [
+            t.id for t in store.timers(case.id, pending_only=False) if t.deadline == "a"
+        ]
+        assert seen == [(2, "a")]
+        assert store.load_case(case.id).breaches == 1
+        assert store.fire_due_timers(soon, handler, worker_id="w") == []
+        states = {t.deadline: t.state for t in store.timers(case.id)}
+        assert states == {"a": "fired", "b": "pending", "c": "cancelled"}
+
+    def test_handler_sees_the_case_as_of_the_previous_timer(self, store: Store) -> None:
+        case = created(store, ("a", T0), ("b", T0 + timedelta(seconds=1)))
+        versions: list[int] = []
+
+        def handler(c: Case, t: Timer) -> CaseChange:
+            versions.append(c.version)
+            return self._fire(c, t)
+
+        assert (
+            len(store.fire_due_timers(T0 + timedelta(hours=1), handler, worker_id="w"))
+            == 2
+        )
+        assert versions == [1, 2]
+        assert store.load_case(case.id).version == 3
+
+    def test_a_timer_cancelled_by_an_earlier_one_in_the_batch_is_skipped(
+        self, store: Store
+    ) -> None:
+        case = created(store, ("a", T0), ("b", T0))
+
+        def handler(c: Case, t: Timer) -> CaseChange:
+            return replace(self._fire(c, t), cancel=("b",))
+
+        fired = store.fire_due_timers(T0, handler, worker_id="w")
+        assert len(fired) == 1
+        assert {t.deadline: t.state for t in store.timers(case.id)} == {
+            "a": "fired",
+            "b": "cancelled",
+        }
+
+    def test_a_failing_handler_writes_nothing(self, store: Store) -> None:
+        case = created(store, ("a", T0))
+        before = everything(store, case.id)
+
+        def handler(c: Case, t: Timer) -> CaseChange:
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            store.fire_due_timers(T0, handler, worker_id="w")
+        assert everything(store, case.id) == before
+        assert len(store.fire_due_timers(T0, self._fire, worker_id="w")) == 1
+
+    def test_limit_and_order(self, store: Store) -> None:
+        base = T0 - timedelta(days=400)
+        cases = [created(store, ("d", base + timedelta(seconds=i))) for i in (3, 1, 2)]
+        fired = store.fire_due_timers(
+            base + timedelta(seconds=5), self._fire, worker_id="w", limit=2
+        )
+        assert [c.case.id for c in fired] == [cases[1].id, cases[2].id]
+
+    def test_firing_a_closed_timer_conflicts(self, store: Store) -> None:
+        case = created(store, ("a", T0))
+        (t,) = store.timers(case.id)
+        store.commit(step(store.load_case(case.id), cancel=("a",)))
+        before = everything(store, case.id)
+        with pytest.raises(ConflictError):
+            store.commit(step(store.load_case(case.id), fired_timer=t.id))
+        assert everything(store, case.id) == before
+
+    def test_each_timer_fires_once_across_workers(
+        self, store: Store, second_store: Store
+    ) -> None:
+        due = T0 - timedelta(days=800)
+        cases = [
+            created(store, ("d", due + timedelta(milliseconds=i))) for i in range(60)
+        ]
+        fired: list[str] = []
+        errors: list[BaseException] = []
+
+        def work(s: Store, worker: str) -> None:
+            try:
+                while True:
+                    got = s.fire_due_timers(
+                        due + timedelta(seconds=1),
+                        self._fire,
+                        worker_id=worker,
+                        limit=7,
+                    )
+                    fired.extend(c.fired_timer for c in got)
+                    if not got:
+                        return
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=work, args=(s, f"w{i}"))
+            for i, s in enumerate([store, second_store, store, second_store])
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert errors == []
+        mine = {t.id for c in cases for t in store.timers(c.id)}
+        assert sorted(f for f in fired if f in mine) == sorted(mine)
+        assert all(store.load_case(c.id).breaches == 1 for c in cases)
+
+    # ------------------------------------------------------------ outbox
+    def test_outbox_lease_and_ack(self, store: Store, second_store: Store) -> None:
+        case = make_case()
+        items = (outbox(case), outbox(case, kind="call", target="hook", roles=()))
+        store.create_case(
+            CaseChange(
+                case=case, expected_version=0, entries=(entry(case, 1),), outbox=items
+            )
+        )
+        lease = timedelta(minutes=1)
+        got = store.claim_outbox(T0, worker_id="a", lease=lease, case_id=case.id)
+        assert got == list(items)
+        assert (
+            second_store.claim_outbox(T0, worker_id="b", lease=lease, case_id=case.id)
+            == []
+        )
+        store.ack_outbox([items[0].id], worker_id="b")  # not b's lease: ignored
+        later = T0 + timedelta(minutes=2)
+        again = second_store.claim_outbox(
+            later, worker_id="b", lease=lease, case_id=case.id
+        )
+        assert again == list(items)
+        second_store.ack_outbox([i.id for i in again], worker_id="b")
+        assert (
+            store.claim_outbox(
+                later + lease * 2, worker_id="a", lease=lease, case_id=case.id
+            )
+            == []
+        )
+
+    # ------------------------------------------------------------ definitions
+    def test_definitions_are_kept_once_per_version(self, store: Store) -> None:
+        wid = new_id("wf")
+        d = StoredDefinition(workflow_id=wid, version=1, digest="abc", source="{}")
+        store.save_definition(d)
+        store.save_definition(d)
+        assert store.load_definition(wid, 1) == d
+        with pytest.raises(DefinitionChangedError):
+            store.save_definition(replace(d, digest="def", source='{"x":1}'))
+        with pytest.raises(UnknownWorkflowError):
+            store.load_definition(wid, 2)
+        assert [x for x in store.list_definitions() if x.workflow_id == wid] == [d]
+
+    # ------------------------------------------------------------ batches
+    def test_batch_commits_together_or_not_at_all(self, store: Store) -> None:
+        case = created(store)
+        with store.batch():
+            store.commit(step(case))
+            other = created(store)
+        assert store.load_case(case.id).version == 2
+        before = everything(store, case.id)
+
+        def abort() -> None:
+            with store.batch():
+                store.commit(step(store.load_case(case.id)))
+                created(store, case_id="batch-rolled-back")
+                raise RuntimeError("abort")
+
+        with pytest.raises(RuntimeError):
+            abort()
+        assert everything(store, case.id) == before
+        assert store.load_case(other.id).version == 1
+        with pytest.raises(CaseNotFoundError):
+            store.load_case("batch-rolled-back")
+
+    def test_a_conflict_inside_a_batch_spoils_only_that_commit(
+        self, store: Store
+    ) -> None:
+        case = created(store)
+        with store.batch():
+            store.commit(step(case))
+            with pytest.raises(ConflictError):
+                store.commit(step(case))  # stale
+            store.commit(step(store.load_case(case.id)))
+        assert [e.seq for e in store.history(case.id)] == [1, 2, 3]
+
+
+def stores_agree(stores: list[Store], case_ids: list[str]) -> Iterator[str]:
+    """Differences between what several stores return (for differential tests)."""
+    first = stores[0]
+    for other in stores[1:]:
+        for cid in case_ids:
+            if everything(first, cid) != everything(other, cid):
+                yield f"case {cid}: {type(first).__name__} != {type(other).__name__}"
