@@ -31,7 +31,10 @@ from cswork.definition.conditions import (
 )
 from cswork.definition.durations import DURATION_PATTERN, parse_duration
 
-ConditionField = Annotated[Condition, BeforeValidator(coerce_condition)]
+ConditionField = Annotated[
+    Condition,
+    BeforeValidator(coerce_condition, json_schema_input_type=Condition | str),
+]
 
 
 def _check_duration(text: str) -> str:
@@ -51,7 +54,9 @@ def _listify(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-NameList = Annotated[list[Name], BeforeValidator(_listify)]
+NameList = Annotated[
+    list[Name], BeforeValidator(_listify, json_schema_input_type=list[Name] | Name)
+]
 
 
 class _Model(BaseModel):
@@ -218,7 +223,9 @@ class Transition(_Model):
     """One allowed step: an event that moves a case between states."""
 
     event: Name = Field(description="The event name used to fire this step.")
-    from_: Annotated[list[str], BeforeValidator(_listify)] = Field(
+    from_: Annotated[
+        list[str], BeforeValidator(_listify, json_schema_input_type=list[str] | str)
+    ] = Field(
         alias="from",
         min_length=1,
         description="The state(s) it may be fired from; '*' for any non-final.",
@@ -371,6 +378,10 @@ Interval = Annotated[
 ]
 
 
+# A date, also as a pattern in the JSON Schema (editors do not check "format").
+Day = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
+
+
 class CalendarDef(_Model):
     """A business calendar: working hours, holidays, make-up working days."""
 
@@ -392,10 +403,10 @@ class CalendarDef(_Model):
     makeup_hours: Weekday = Field(
         default="mon", description="Whose hours a make-up working day has."
     )
-    holidays: list[date] = Field(
+    holidays: list[Day] = Field(
         default_factory=list, description="Extra days off (YYYY-MM-DD)."
     )
-    working_days: list[date] = Field(
+    working_days: list[Day] = Field(
         default_factory=list, description="Extra working days (YYYY-MM-DD)."
     )
     day_length: DurationText | None = Field(
