@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
@@ -61,6 +62,7 @@ class Worker:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._next: datetime | None = None
+        self._stop_listening: Callable[[], None] | None = None
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(1)},
             job_defaults={
@@ -111,6 +113,10 @@ class Worker:
     def start(self) -> None:
         """Start in the background; the first wake-up runs at once."""
         self.engine.due_listeners.append(self._on_armed)
+        # A store that can tell us when another process arms a timer (PostgreSQL
+        # LISTEN/NOTIFY) wakes us at once instead of at the next poll.
+        listen = getattr(self.engine.store, "listen", None)
+        self._stop_listening = listen(self._on_armed) if callable(listen) else None
         self._scheduler.start()
         self._scheduler.add_job(
             self.tick,
@@ -126,6 +132,9 @@ class Worker:
         """Stop waking up; waits for a running tick to finish."""
         if self._on_armed in self.engine.due_listeners:
             self.engine.due_listeners.remove(self._on_armed)
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._stopped.set()

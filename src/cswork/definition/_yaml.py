@@ -211,6 +211,13 @@ class _Abort(Exception):
         self.message = message
 
 
+def _line_col(text: str, offset: int) -> Mark:
+    """The 0-based line and column of a character offset."""
+    before = text[:offset]
+    line = before.count("\n")
+    return line, offset - (before.rfind("\n") + 1)
+
+
 def read_yaml(text: str) -> tuple[Any, Positions, list[YamlProblem]]:
     """Read one YAML document safely.
 
@@ -219,6 +226,15 @@ def read_yaml(text: str) -> tuple[Any, Positions, list[YamlProblem]]:
         unusable), where each value and key came from, and the problems.
     """
     reader = _Reader()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line, col = _line_col(text, exc.start)
+        return (
+            None,
+            reader.positions,
+            [YamlProblem(line, col, "not valid Unicode text (a lone surrogate)")],
+        )
     loader = _Parser(text)
     try:
         count = 0
@@ -236,6 +252,14 @@ def read_yaml(text: str) -> tuple[Any, Positions, list[YamlProblem]]:
         what = exc.problem or str(exc)
         ctx = f" ({exc.context})" if exc.context else ""
         reader.problems.append(YamlProblem(line, col, f"YAML syntax: {what}{ctx}"))
+        return None, reader.positions, reader.problems
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        reader.problems.append(
+            YamlProblem(
+                line, col, f"character {exc.character!r} is not allowed in YAML"
+            )
+        )
         return None, reader.positions, reader.problems
     except yaml.YAMLError as exc:
         reader.problems.append(YamlProblem(0, 0, f"YAML error: {exc}"))

@@ -15,7 +15,7 @@ from cswork.engine.guards import ViewFn
 from cswork.records import JSON, Actor, OutboxItem, Scalar
 
 
-@dataclass
+@dataclass(slots=True)
 class Effects:
     """The working copy of what a step changes."""
 

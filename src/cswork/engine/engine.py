@@ -25,10 +25,12 @@ from cswork.engine.explain import Explanation, explain
 from cswork.engine.hooks import HookCall, Hooks, LoggingNotifier, Notice, Notifier
 from cswork.engine.steps import Stepper
 from cswork.errors import (
+    CaseNotFoundError,
     ClockError,
     ConflictError,
     CsworkError,
     DefinitionError,
+    InvalidDataError,
     Problem,
     UnknownWorkflowError,
     UnregisteredHookError,
@@ -228,8 +230,13 @@ class Engine:
             ConflictError: ``case_id`` is taken.
         """
         stepper = self._stepper(workflow_id, version)
+        if case_id is not None and not _clean_text(case_id):
+            raise InvalidDataError(
+                f"case id {case_id!r:.60}: non-empty text of at most 200 characters",
+                field_errors={"case_id": "invalid"},
+            )
         change = stepper.start(
-            case_id or self.new_id(), actor, data or {}, self.clock.now()
+            case_id or self.new_id(), _actor(actor), _data(data), self.clock.now()
         )
         self.store.create_case(change)
         self._after(change)
@@ -254,15 +261,18 @@ class Engine:
             ConflictError: another writer changed the case meanwhile; nothing
                 was written (reload and retry).
         """
-        case = self.store.load_case(case_id)
+        actor, payload = _actor(actor), _data(data)
+        case = self.get(case_id)
         stepper = self._stepper(case.workflow_id, case.workflow_version)
-        change = stepper.event(case, event, actor, data or {}, self.clock.now())
+        change = stepper.event(case, event, actor, payload, self.clock.now())
         self.store.commit(change)
         self._after(change)
         return change.case
 
     def get(self, case_id: str) -> Case:
         """The case as stored. Raises ``CaseNotFoundError``."""
+        if not _clean_text(case_id):
+            raise CaseNotFoundError(repr(case_id))
         return self.store.load_case(case_id)
 
     def history(self, case_id: str) -> list[HistoryEntry]:
@@ -284,6 +294,10 @@ class Engine:
         limit: int | None = None,
     ) -> list[Case]:
         """Cases matching every filter given, oldest first."""
+        if any(
+            v is not None and not _clean_text(v) for v in (workflow, state, customer)
+        ):
+            return []  # no stored case can match text no case may hold
         return self.store.query_cases(
             CaseQuery(
                 workflow_id=workflow,
@@ -467,6 +481,42 @@ class Engine:
             earliest = min(dues)
             for listener in self.due_listeners:
                 listener(earliest)
+
+
+def _actor(actor: object) -> Actor:
+    if not isinstance(actor, Actor):
+        raise TypeError(f"actor must be a cswork.Actor, not {type(actor).__name__}")
+    bad = [x for x in (actor.id, *actor.roles) if not _clean_text(x)]
+    if bad:
+        raise InvalidDataError(
+            f"actor {actor.id!r}: ids and roles are non-empty text of at most 200 "
+            "characters, without NUL or lone surrogates",
+            field_errors={"actor": f"invalid: {bad[0]!r:.60}"},
+        )
+    return actor
+
+
+def _clean_text(value: object) -> bool:
+    """Is this usable as an id: non-empty text every backend can store?"""
+    if not isinstance(value, str) or not 0 < len(value) <= 200 or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _data(data: object) -> Mapping[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise InvalidDataError(
+            f"the data of a step is a mapping of field names to values, not "
+            f"{type(data).__name__}",
+            field_errors={"": f"expected a mapping, got {type(data).__name__}"},
+        )
+    return data
 
 
 def _working_calendar(

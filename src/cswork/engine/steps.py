@@ -221,8 +221,10 @@ class Stepper:
             fx,
             {**(detail or {}), **plan.detail},
         )
-        new = replace(
-            case,
+        new = Case(  # not dataclasses.replace: this is the hot path
+            id=case.id,
+            workflow_id=case.workflow_id,
+            workflow_version=case.workflow_version,
             state=dest,
             data=fx.data,
             counters=fx.counters,
@@ -231,6 +233,7 @@ class Stepper:
             breaches=case.breaches + breaches,
             armed=plan.armed,
             version=case.version + 1,
+            created_at=case.created_at,
             updated_at=now,
         )
         change = CaseChange(

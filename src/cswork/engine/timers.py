@@ -55,6 +55,17 @@ class Deadlines:
             name: calendars[d.spec.calendar or default]
             for name, d in wf.deadlines.items()
         }
+        # Indexes so that a step only looks at the deadlines it can affect.
+        order = list(wf.deadlines.values())
+        self._touching = {
+            state: [d for d in order if state in d.scope]
+            for state in wf.definition.states
+        }
+        self._met_by = {
+            t.event: [d for d in order if t.event in d.met_by]
+            for t in wf.definition.transitions
+        }
+        self._at = [d for d in order if d.spec.at is not None]
 
     # ------------------------------------------------------------ due times
     def total(self, d: CompiledDeadline) -> timedelta:
@@ -181,7 +192,7 @@ class Deadlines:
     ) -> TimerPlan:
         """What moving from ``before`` to ``after`` by ``event`` does to deadlines."""
         plan = TimerPlan(armed=dict(armed))
-        for d in self.wf.deadlines.values():
+        for d in self._candidates(before, after, event, changes):
             was_in = before in d.scope
             is_in = after in d.scope
             if was_in and not is_in:
@@ -191,6 +202,24 @@ class Deadlines:
             elif is_in and (d.when is None or d.when(data, counters, view)):
                 self.arm(d, case_id, now, data, plan)
         return plan
+
+    def _candidates(
+        self, before: str | None, after: str, event: str, changes: Mapping[str, Scalar]
+    ) -> list[CompiledDeadline]:
+        """The deadlines a step from ``before`` to ``after`` can affect, in order."""
+        if before != after:
+            touched = self._touching.get(before, []) if before else []
+            if not touched:
+                return self._touching[after]
+            seen = {d.name for d in touched}
+            extra = [d for d in self._touching[after] if d.name not in seen]
+            return sorted([*touched, *extra], key=self._position)
+        found = list(self._met_by.get(event, ()))
+        found += [d for d in self._at if d.spec.at in changes and d not in found]
+        return [d for d in found if after in d.scope]
+
+    def _position(self, d: CompiledDeadline) -> int:
+        return list(self.wf.deadlines).index(d.name)
 
     def _drop(self, d: CompiledDeadline, plan: TimerPlan, why: str) -> None:
         if d.name in plan.armed:

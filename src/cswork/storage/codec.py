@@ -45,14 +45,26 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+_ENCODE = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+_DECODE = json.JSONDecoder().decode
+
+
 def dumps(value: Any) -> str:
     """Compact JSON (NaN and infinities refused)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if not value and isinstance(value, dict | list | tuple):
+        return "{}" if isinstance(value, dict) else "[]"
+    return _ENCODE(value)
 
 
 def loads(text: str | bytes) -> Any:
     """Parse JSON text."""
-    return json.loads(text)
+    if text == "{}":
+        return {}
+    if text == "[]":
+        return []
+    return _DECODE(text if isinstance(text, str) else text.decode())
 
 
 def case_row(c: Case) -> tuple[Any, ...]:

@@ -108,14 +108,15 @@ class MemoryStore(Store):
         self._history[case.id].extend(codec.entry_row(e) for e in change.entries)
         if change.fired_timer:
             self._close(self._timers[change.fired_timer], "fired", now)
-        for tid in self._case_timers[case.id]:
-            t = self._timers[tid]
-            if t[_T_STATE] != "pending":
-                continue
-            if t[_T_DEADLINE] in change.cancel:
-                self._close(t, "cancelled", now)
-            elif t[_T_DEADLINE] in change.meet and t[_T_KIND] == "period":
-                t[_T_MET] = 1
+        if change.cancel or change.meet:
+            for tid in self._case_timers[case.id]:
+                t = self._timers[tid]
+                if t[_T_STATE] != "pending":
+                    continue
+                if t[_T_DEADLINE] in change.cancel:
+                    self._close(t, "cancelled", now)
+                elif t[_T_DEADLINE] in change.meet and t[_T_KIND] == "period":
+                    t[_T_MET] = 1
         for timer in change.arm:
             row = list(codec.timer_row(timer))
             self._timers[timer.id] = row

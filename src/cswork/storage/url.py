@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlencode, urlsplit, urlunsplit
 
 from cswork.errors import CsworkError
 from cswork.storage.base import Store
@@ -22,7 +22,8 @@ def open_store(url: str) -> Store:
     - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` —
       a ``SQLiteStore``; ``?synchronous=NORMAL`` relaxes durability;
     - ``postgresql://user@host:port/db`` (or ``postgres://``) — a
-      ``PostgresStore`` (needs ``pip install 'cswork[postgres]'``).
+      ``PostgresStore`` (needs ``pip install 'cswork[postgres]'``);
+      ``?schema=name`` keeps cswork's tables in that schema.
 
     Raises:
         StoreURLError: the URL is malformed or names no known backend.
@@ -42,13 +43,20 @@ def open_store(url: str) -> Store:
     if scheme == "sqlite":
         return _sqlite(url, parts.netloc, parts.path, parts.query)
     if scheme in ("postgresql", "postgres"):
-        from cswork.storage import PostgresStore
-
-        store: Store = PostgresStore(url)
-        return store
+        return _postgres(url, parts)
     raise StoreURLError(
         f"unknown store URL {url!r}; use memory://, sqlite:///FILE or postgresql://…"
     )
+
+
+def _postgres(url: str, parts: SplitResult) -> Store:
+    from cswork.storage import PostgresStore
+
+    query = parse_qs(parts.query, keep_blank_values=True)
+    schema = query.pop("schema", [None])[-1]
+    dsn = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+    store: Store = PostgresStore(dsn, schema=schema)
+    return store
 
 
 def _sqlite(url: str, netloc: str, path: str, query: str) -> Store:

@@ -1,0 +1,530 @@
+"""``PostgresStore``: many engine processes on one PostgreSQL database.
+
+- A ``psycopg_pool`` pool; each method is one transaction on one pooled
+  connection, checked when taken (one extra round trip), so connections broken
+  by a server restart are replaced instead of failing calls. ``batch()`` holds
+  one connection and runs inner operations in savepoints.
+- Timers are claimed with ``FOR UPDATE OF c, t SKIP LOCKED`` on timers joined
+  to their cases and fired in the claiming transaction: exactly once across
+  workers, and a claimer never waits for a case a concurrent ``commit`` holds.
+- A transaction that arms timers sends ``NOTIFY cswork_timers`` (payload: the
+  earliest due time in µs); ``listen()`` turns these into calls.
+- The timers table is a queue: autovacuum/ANALYZE must keep up (``ANALYZE
+  timers`` after bulk loads), or the claim plan degrades.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from threading import Event
+from typing import Any, TypeAlias
+
+from cswork.errors import (
+    CaseNotFoundError,
+    ConflictError,
+    DefinitionChangedError,
+    StorageError,
+    StoredFormatError,
+    UnknownWorkflowError,
+)
+from cswork.records import (
+    Case,
+    CaseChange,
+    CaseQuery,
+    HistoryEntry,
+    OutboxItem,
+    StoredDefinition,
+    Timer,
+)
+from cswork.storage import codec
+from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.rows import TupleRow
+    from psycopg_pool import ConnectionPool, PoolTimeout
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise StorageError(
+        "PostgresStore needs psycopg: pip install 'cswork[postgres]'"
+    ) from exc
+
+Conn: TypeAlias = "psycopg.Connection[TupleRow]"
+
+#: The channel of the notifications sent when timers are armed.
+CHANNEL = "cswork_timers"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS definitions (
+    workflow_id text NOT NULL, version integer NOT NULL, digest text NOT NULL,
+    source text NOT NULL, PRIMARY KEY (workflow_id, version));
+CREATE TABLE IF NOT EXISTS cases (
+    id text PRIMARY KEY, workflow_id text NOT NULL, workflow_version integer NOT NULL,
+    state text NOT NULL, data text NOT NULL, counters text NOT NULL, customer text,
+    closed smallint NOT NULL, breaches integer NOT NULL, armed text NOT NULL,
+    version integer NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL,
+    seq bigserial NOT NULL);
+CREATE INDEX IF NOT EXISTS cases_by_workflow ON cases (workflow_id, state);
+CREATE INDEX IF NOT EXISTS cases_by_customer ON cases (customer);
+CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at, seq);
+CREATE TABLE IF NOT EXISTS history (
+    case_id text NOT NULL, seq integer NOT NULL, at bigint NOT NULL,
+    kind text NOT NULL, event text NOT NULL, actor text NOT NULL, roles text NOT NULL,
+    from_state text, to_state text NOT NULL, changes text NOT NULL,
+    counters text NOT NULL, detail text NOT NULL, PRIMARY KEY (case_id, seq));
+CREATE TABLE IF NOT EXISTS timers (
+    id text PRIMARY KEY, case_id text NOT NULL, deadline text NOT NULL,
+    kind text NOT NULL, period integer NOT NULL, due_at bigint NOT NULL,
+    armed_at bigint NOT NULL, state text NOT NULL, met smallint NOT NULL,
+    closed_at bigint, seq bigserial NOT NULL);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, seq) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS timers_by_case ON timers (case_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    id text NOT NULL UNIQUE, case_id text NOT NULL, created_at bigint NOT NULL,
+    kind text NOT NULL, reason text NOT NULL, roles text NOT NULL,
+    target text NOT NULL, message text NOT NULL, payload text NOT NULL,
+    claimed_by text, claim_until bigint NOT NULL DEFAULT 0,
+    attempts integer NOT NULL DEFAULT 0, seq bigserial PRIMARY KEY);
+CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
+"""
+
+#: format version → SQL that upgrades a store from the version before it.
+MIGRATIONS: dict[int, str] = {}
+
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_CASE_COLS = ", ".join(codec.CASE_COLUMNS)
+_TIMER_COLS = ", ".join(codec.TIMER_COLUMNS)
+_ENTRY_COLS = ", ".join(codec.ENTRY_COLUMNS)
+_OUTBOX_COLS = ", ".join(codec.OUTBOX_COLUMNS)
+_N_TIMER = len(codec.TIMER_COLUMNS)
+_DEF_NAMES = ("workflow_id", "version", "digest", "source")
+_DEF_COLS = ", ".join(_DEF_NAMES)
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+_INSERT_CASE = _insert("cases", codec.CASE_COLUMNS) + " ON CONFLICT (id) DO NOTHING"
+_INSERT_ENTRY = _insert("history", codec.ENTRY_COLUMNS)
+_INSERT_TIMER = _insert("timers", codec.TIMER_COLUMNS)
+_INSERT_OUTBOX = _insert("outbox", codec.OUTBOX_COLUMNS)
+_UPDATE_CASE = (
+    "UPDATE cases SET state = %s, data = %s, counters = %s, customer = %s,"
+    " closed = %s, breaches = %s, armed = %s, version = %s, updated_at = %s"
+    " WHERE id = %s AND version = %s"
+)
+# Lock the case before its timer: a case locked elsewhere (a concurrent
+# commit) makes the row skipped before any of its timers is locked.
+_CLAIM = (
+    f"SELECT {', '.join('t.' + c for c in codec.TIMER_COLUMNS)},"
+    f" {', '.join('c.' + c for c in codec.CASE_COLUMNS)}"
+    " FROM timers t JOIN cases c ON c.id = t.case_id"
+    " WHERE t.state = 'pending' AND t.due_at <= %s"
+    " ORDER BY t.due_at, t.seq LIMIT %s FOR UPDATE OF c, t SKIP LOCKED"
+)
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def translate_errors(case_id: str = "") -> Iterator[None]:
+    """Turn psycopg exceptions into cswork errors (the cause is kept)."""
+    try:
+        yield
+    except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as exc:
+        raise ConflictError(case_id, f"PostgreSQL: {exc}") from exc
+    except PoolTimeout as exc:
+        raise StorageError(f"PostgreSQL: {exc}; is the server up?") from exc
+    except psycopg.Error as exc:
+        raise StorageError(f"PostgreSQL: {exc}") from exc
+
+
+class PostgresStore(Store):
+    """A store in a PostgreSQL database, shared by any number of processes.
+
+    Args:
+        dsn: a libpq connection string or URL, e.g.
+            ``postgresql://cswork@db.example/cswork``.
+        schema: keep the tables in this schema (created if missing) instead of
+            the connection's default one; lower-case letters, digits and ``_``.
+        min_size: connections the pool keeps open.
+        max_size: the most connections the pool opens.
+        synchronous_commit: ``False`` trades the last transactions on a server
+            crash for speed (never corruption): PostgreSQL's
+            ``synchronous_commit = off``.
+        connect_timeout: seconds to wait for a connection (at start, and for
+            each operation while the server is unreachable).
+
+    Raises:
+        StorageError: the server cannot be reached or the DSN is invalid.
+        StoredFormatError: the tables were written by a newer cswork.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str | None = None,
+        min_size: int = 1,
+        max_size: int = 8,
+        synchronous_commit: bool = True,
+        connect_timeout: float = 10,
+    ) -> None:
+        if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+            raise ValueError(f"schema must match {_SCHEMA_NAME.pattern}: {schema!r}")
+        self.schema = schema
+        self._dsn = dsn
+        self._sync = synchronous_commit
+        self._timeout = connect_timeout
+        self._local = threading.local()
+        self._listeners: set[Callable[[], None]] = set()
+        with translate_errors():
+            conninfo_to_dict(dsn)  # a malformed DSN fails here, not in the pool
+            with self._connect() as conn:
+                self._migrate(conn)
+            # reconnect_timeout: after this long the pool stops its background
+            # reconnection (backoff 1, 2, 4… s) and a later call starts afresh.
+            self._pool: ConnectionPool[Conn] = ConnectionPool(
+                dsn, min_size=min_size, max_size=max_size, name="cswork", open=False,
+                kwargs=self._connect_args(), configure=self._configure,
+                check=ConnectionPool.check_connection, timeout=connect_timeout,
+                reconnect_timeout=max(30.0, 3 * connect_timeout),
+            )  # fmt: skip
+            try:
+                self._pool.open(wait=True, timeout=connect_timeout)
+            except BaseException:
+                self._pool.close()
+                raise
+
+    # -------------------------------------------------------- connections
+    def _connect_args(self) -> dict[str, Any]:
+        return {"autocommit": True, "connect_timeout": max(2, round(self._timeout))}
+
+    def _connect(self, *, listen: bool = False) -> Conn:
+        conn = psycopg.connect(self._dsn, **self._connect_args())
+        if listen:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+        else:
+            self._configure(conn)
+        return conn
+
+    def _configure(self, conn: Conn) -> None:
+        if self.schema is not None:
+            conn.execute("SELECT set_config('search_path', %s, false)", (self.schema,))
+        if not self._sync:
+            conn.execute("SET synchronous_commit = off")
+
+    def _migrate(self, conn: Conn) -> None:
+        with conn.transaction():
+            key = f"cswork:{self.schema or ''}"
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+            if self.schema is not None:
+                create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}")
+                conn.execute(create.format(sql.Identifier(self.schema)))
+            conn.execute(SCHEMA)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            version = int(row[0]) if row else FORMAT_VERSION
+            if version > FORMAT_VERSION:
+                raise StoredFormatError(
+                    f"schema {self.schema or '(default)'} was written by a newer "
+                    f"cswork (format {version}; this one reads up to {FORMAT_VERSION})"
+                )
+            for step in range(version + 1, FORMAT_VERSION + 1):
+                conn.execute(MIGRATIONS[step])
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('format', %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (str(FORMAT_VERSION),),
+            )
+
+    @contextmanager
+    def _conn(self) -> Iterator[Conn]:
+        """The connection of this thread's ``batch``, or one from the pool."""
+        held: Conn | None = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+        else:
+            with self._pool.connection() as conn:
+                yield conn
+
+    @contextmanager
+    def _tx(self, case_id: str = "") -> Iterator[Conn]:
+        """One transaction (a savepoint when inside ``batch``)."""
+        with translate_errors(case_id), self._conn() as conn, conn.transaction():
+            yield conn
+
+    def _read(self, query: str, params: Sequence[Any] = ()) -> list[TupleRow]:
+        with translate_errors(), self._conn() as conn:
+            return conn.execute(query, params).fetchall()
+
+    @property
+    def format_version(self) -> int:
+        """The stored-format version of the tables."""
+        return int(self._read("SELECT value FROM meta WHERE key = 'format'")[0][0])
+
+    # ---------------------------------------------------------- definitions
+    def save_definition(self, definition: StoredDefinition) -> None:  # noqa: D102
+        d = definition
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO definitions VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (d.workflow_id, d.version, d.digest, d.source),
+            )
+            row = conn.execute(
+                "SELECT digest FROM definitions WHERE workflow_id = %s AND version = %s",
+                (d.workflow_id, d.version),
+            ).fetchone()
+            if row is None or row[0] != d.digest:
+                raise DefinitionChangedError(d.workflow_id, d.version)
+
+    def load_definition(self, workflow_id: str, version: int) -> StoredDefinition:  # noqa: D102
+        where = " WHERE workflow_id = %s AND version = %s"
+        found = self._definitions(where, (workflow_id, version))
+        if not found:
+            raise UnknownWorkflowError(workflow_id, version)
+        return found[0]
+
+    def list_definitions(self) -> list[StoredDefinition]:  # noqa: D102
+        return self._definitions(" ORDER BY workflow_id, version")
+
+    def _definitions(
+        self, rest: str, params: Sequence[Any] = ()
+    ) -> list[StoredDefinition]:
+        rows = self._read(f"SELECT {_DEF_COLS} FROM definitions{rest}", params)
+        return [StoredDefinition(**dict(zip(_DEF_NAMES, r, strict=True))) for r in rows]
+
+    # ----------------------------------------------------------------- cases
+    def create_case(self, change: CaseChange) -> None:  # noqa: D102
+        with self._tx(change.case.id) as conn:
+            cur = conn.execute(_INSERT_CASE, codec.case_row(change.case))
+            if cur.rowcount != 1:
+                raise ConflictError(change.case.id, "a case with this id exists")
+            self._write_rest(conn, change)
+
+    def load_case(self, case_id: str) -> Case:  # noqa: D102
+        rows = self._read(f"SELECT {_CASE_COLS} FROM cases WHERE id = %s", (case_id,))
+        if not rows:
+            raise CaseNotFoundError(case_id)
+        return codec.case_from(rows[0])
+
+    def commit(self, change: CaseChange) -> None:  # noqa: D102
+        with self._tx(change.case.id) as conn:
+            self._write(conn, change)
+
+    def _write(self, conn: Conn, change: CaseChange) -> None:
+        row = codec.case_row(change.case)
+        cur = conn.execute(
+            _UPDATE_CASE, (*row[3:11], row[12], change.case.id, change.expected_version)
+        )
+        if cur.rowcount != 1:
+            found = conn.execute(
+                "SELECT version FROM cases WHERE id = %s", (change.case.id,)
+            ).fetchone()
+            if found is None:
+                raise CaseNotFoundError(change.case.id)
+            raise ConflictError(
+                change.case.id,
+                f"expected version {change.expected_version}, found {found[0]}",
+            )
+        self._write_rest(conn, change)
+
+    @staticmethod
+    def _write_rest(conn: Conn, change: CaseChange) -> None:
+        case_id = change.case.id
+        now = codec.to_us(change.case.updated_at)
+        cur = conn.cursor()
+        if change.entries:
+            cur.executemany(_INSERT_ENTRY, [codec.entry_row(e) for e in change.entries])
+        if change.fired_timer:
+            cur.execute(
+                "UPDATE timers SET state = 'fired', closed_at = %s"
+                " WHERE id = %s AND state = 'pending'",
+                (now, change.fired_timer),
+            )
+            if cur.rowcount != 1:
+                raise ConflictError(case_id, "the timer was already closed")
+        if change.cancel:
+            cur.execute(
+                "UPDATE timers SET state = 'cancelled', closed_at = %s"
+                " WHERE case_id = %s AND state = 'pending' AND deadline = ANY(%s)",
+                (now, case_id, list(change.cancel)),
+            )
+        if change.meet:
+            cur.execute(
+                "UPDATE timers SET met = 1 WHERE case_id = %s AND state = 'pending'"
+                " AND kind = 'period' AND deadline = ANY(%s)",
+                (case_id, list(change.meet)),
+            )
+        if change.arm:
+            cur.executemany(_INSERT_TIMER, [codec.timer_row(t) for t in change.arm])
+            earliest = min(codec.to_us(t.due_at) for t in change.arm)
+            cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(earliest)))
+        if change.outbox:
+            cur.executemany(
+                _INSERT_OUTBOX, [codec.outbox_row(o) for o in change.outbox]
+            )
+
+    def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
+        where, params = _where(query)
+        text = f"SELECT {_CASE_COLS} FROM cases{where} ORDER BY created_at, seq"
+        if query.limit is not None:
+            text += " LIMIT %s"
+            params.append(query.limit)
+        return [codec.case_from(r) for r in self._read(text, params)]
+
+    def history(self, case_id: str) -> list[HistoryEntry]:  # noqa: D102
+        rows = self._read(
+            f"SELECT {_ENTRY_COLS} FROM history WHERE case_id = %s ORDER BY seq",
+            (case_id,),
+        )
+        return [codec.entry_from(r) for r in rows]
+
+    def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:  # noqa: D102
+        extra = " AND state = 'pending'" if pending_only else ""
+        rows = self._read(
+            f"SELECT {_TIMER_COLS} FROM timers WHERE case_id = %s{extra}"
+            " ORDER BY due_at, seq",
+            (case_id,),
+        )
+        return [codec.timer_from(r) for r in rows]
+
+    # ------------------------------------------------------------- deadlines
+    def next_due_at(self) -> datetime | None:  # noqa: D102
+        rows = self._read("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
+        return codec.from_us(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def fire_due_timers(  # noqa: D102
+        self, now: datetime, handler: TimerHandler, *, worker_id: str, limit: int = 100
+    ) -> list[CaseChange]:
+        with self._tx() as conn:
+            rows = conn.execute(_CLAIM, (codec.to_us(now), limit)).fetchall()
+            timers = [codec.timer_from(r[:_N_TIMER]) for r in rows]
+            cases = {r[_N_TIMER]: codec.case_from(r[_N_TIMER:]) for r in rows}
+            changes = handle_batch(timers, cases, handler)
+            for change in changes:
+                self._write(conn, change)
+            return changes
+
+    def listen(self, callback: Callable[[datetime], None]) -> Callable[[], None]:
+        """Call ``callback(due_at)`` each time a transaction arms timers.
+
+        ``due_at`` is the earliest due time the transaction armed. A daemon
+        thread with its own connection listens and reconnects after errors;
+        notifications sent meanwhile are lost, so keep a safety poll. The
+        channel is database-wide (stores on other schemas notify it too).
+
+        Returns:
+            A function that stops the thread (``close()`` stops it too).
+
+        Raises:
+            StorageError: the listening connection could not be opened.
+        """
+        stop = Event()
+        with translate_errors():
+            conn = self._connect(listen=True)
+        thread = threading.Thread(target=self._listen_loop, name="cswork-listen",
+                                  args=(conn, callback, stop), daemon=True)  # fmt: skip
+        thread.start()
+
+        def stopper() -> None:
+            stop.set()
+            if thread is not threading.current_thread():
+                thread.join()
+            self._listeners.discard(stopper)
+
+        self._listeners.add(stopper)
+        return stopper
+
+    def _listen_loop(
+        self, conn: Conn | None, callback: Callable[[datetime], None], stop: Event
+    ) -> None:
+        while not stop.is_set():
+            try:
+                conn = conn or self._connect(listen=True)
+                for note in conn.notifies(timeout=0.2):
+                    try:
+                        callback(codec.from_us(int(note.payload)))
+                    except Exception:
+                        logger.exception("cswork timer listener callback failed")
+            except psycopg.Error as exc:
+                logger.warning("cswork timer listener: %s; reconnecting", exc)
+                if conn is not None:
+                    conn.close()
+                conn = None
+                stop.wait(1.0)
+        if conn is not None:
+            conn.close()
+
+    # ---------------------------------------------------------------- outbox
+    def claim_outbox(  # noqa: D102
+        self,
+        now: datetime,
+        *,
+        worker_id: str,
+        lease: timedelta,
+        limit: int = 100,
+        case_id: str | None = None,
+    ) -> list[OutboxItem]:
+        by_case = " AND case_id = %s" if case_id is not None else ""
+        params: list[Any] = [codec.to_us(now), *([case_id] if by_case else []), limit]
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"SELECT {_OUTBOX_COLS} FROM outbox WHERE claim_until <= %s{by_case}"
+                " ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
+                params,
+            ).fetchall()
+            if rows:
+                conn.execute(
+                    "UPDATE outbox SET claimed_by = %s, claim_until = %s,"
+                    " attempts = attempts + 1 WHERE id = ANY(%s)",
+                    (worker_id, codec.to_us(now + lease), [r[0] for r in rows]),
+                )
+        return [codec.outbox_from(r) for r in rows]
+
+    def ack_outbox(self, ids: Sequence[str], *, worker_id: str) -> None:  # noqa: D102
+        if not ids:
+            return
+        with self._tx() as conn:
+            conn.execute(
+                "DELETE FROM outbox WHERE claimed_by = %s AND id = ANY(%s)",
+                (worker_id, list(ids)),
+            )
+
+    # ------------------------------------------------------------- lifecycle
+    @contextmanager
+    def batch(self) -> Iterator[None]:  # noqa: D102
+        with self._tx() as conn:
+            outer = getattr(self._local, "conn", None) is None
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                if outer:
+                    self._local.conn = None
+
+    def close(self) -> None:  # noqa: D102
+        for stop in list(self._listeners):
+            stop()
+        with translate_errors():
+            self._pool.close()
+
+
+def _where(query: CaseQuery) -> tuple[str, list[Any]]:
+    closed = None if query.closed is None else int(query.closed)
+    filters = {"workflow_id": query.workflow_id, "state": query.state,
+               "customer": query.customer, "closed": closed}  # fmt: skip
+    clauses = [f"{column} = %s" for column, v in filters.items() if v is not None]
+    params = [v for v in filters.values() if v is not None]
+    if query.breached is not None:
+        clauses.append("breaches > 0" if query.breached else "breaches = 0")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params

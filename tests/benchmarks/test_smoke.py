@@ -1,0 +1,39 @@
+"""The benchmark harness runs end to end at tiny sizes (no speed is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.benchmark
+
+
+def test_benchmark_smoke_run(tmp_path: Path):
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(out.read_text())
+    workloads = {row["workload"] for row in report["rows"]}
+    assert {
+        "W1 in memory",
+        "W2 SQLite",
+        "W2b batched",
+        "W3 deadlines",
+        "W5 loading",
+        "memory",
+    } <= workloads
+    assert all(row["value"] > 0 for row in report["rows"])
+    assert "cswork benchmarks" in result.stdout

@@ -1,0 +1,84 @@
+"""Work run in separate processes by test_processes.py (so they can be killed)."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+import sys
+from datetime import datetime, timedelta
+
+from cswork import Actor, ConflictError, Engine, RejectedError, VirtualClock
+from cswork.storage.url import open_store
+
+from .conftest import WORKFLOWS
+
+QUIET = type("Quiet", (), {"notify": lambda self, n: None})()
+
+
+def engine(url: str, now: datetime, worker: str) -> Engine:
+    counter = itertools.count()
+    return Engine.from_directory(
+        WORKFLOWS,
+        store=open_store(url),
+        clock=VirtualClock(now),
+        notifier=QUIET,
+        worker_id=worker,
+        id_factory=lambda: f"{worker}-{next(counter)}",
+    )
+
+
+def fire_timers(url: str, now: str, worker: str) -> None:
+    """Fire every due timer, in small batches, printing a line per batch."""
+    e = engine(url, datetime.fromisoformat(now), worker)
+    while True:
+        n = e.run_due(limit=25)
+        print(n, flush=True)
+        if n == 0:
+            return
+
+
+def stream(url: str, now: str, worker: str, seed: int) -> None:
+    """Start inquiries and push them along, for ever (until killed)."""
+    e = engine(url, datetime.fromisoformat(now), worker)
+    rng = random.Random(int(seed))
+    agent = Actor("a", {"cs_agent"})
+    support = Actor("t", {"tech_support"})
+    ids: list[str] = []
+    steps = [
+        ("respond", agent, {}),
+        ("transfer", agent, {"question_detail": "d"}),
+        ("provide_answer", support, {"support_answer": "x"}),
+        ("tell_customer", agent, {"answer": "a", "advice": "b"}),
+        ("close", agent, {}),
+    ]
+    for n in itertools.count():
+        if not ids or rng.random() < 0.3:
+            ids.append(
+                e.start(
+                    "inquiry",
+                    agent,
+                    {"customer_id": f"C{n}", "channel": "email", "question": "q"},
+                ).id
+            )
+        cid = rng.choice(ids)
+        case = e.get(cid)
+        done = {
+            "received": 0,
+            "in_progress": 1,
+            "with_tech_support": 2,
+            "answer_ready": 3,
+            "answered": 4,
+        }.get(case.state)
+        if done is None:
+            continue
+        event, actor, data = steps[done]
+        with contextlib.suppress(RejectedError, ConflictError):
+            e.fire(cid, event, actor, data)
+        if n % 20 == 0:
+            print(n, flush=True)
+            e.advance(timedelta(minutes=7))
+
+
+if __name__ == "__main__":
+    globals()[sys.argv[1]](*sys.argv[2:])
