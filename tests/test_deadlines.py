@@ -275,3 +275,55 @@ def test_calendar_overrides_from_yaml(tmp_path, clock: VirtualClock):
     ]
     assert due == [local(2026, 3, 6, 10, 0)]
     assert LEAD  # the shipped roles are unaffected
+
+
+def test_explain_follows_the_current_chain_of_periods(
+    engine: Engine, clock: VirtualClock
+):
+    """Found by the state machine: after leaving and re-entering the scope,
+    period numbers repeat; the derivation must use this chain's previous period."""
+    from cswork.testing.invariants import check_case
+
+    from .conftest import HEAD
+
+    case = engine.start(
+        "complaint", AGENT, {"customer_id": "C", "channel": "phone", "summary": "s"}
+    )
+    engine.fire(
+        case.id,
+        "record",
+        LEAD,
+        {
+            "organisation": "o",
+            "contact_person": "p",
+            "phone": "1",
+            "request": "r",
+            "expectation": "e",
+            "apologised": True,
+        },
+    )
+    engine.fire(case.id, "classify", LEAD, {"type": "product", "severity": "important"})
+    engine.advance(timedelta(days=3))
+    engine.fire(
+        case.id,
+        "plan",
+        HEAD,
+        {"expected_resolution_at": "2026-03-20T10:00:00Z", "measures": "m"},
+    )
+    engine.fire(case.id, "resolve", HEAD, {"resolution": "r"})
+    engine.fire(case.id, "inform_result", LEAD, {"result_note": "n"})
+    engine.advance(timedelta(hours=3))
+    engine.fire(case.id, "reopen", LEAD, {"reopen_reason": "x"})
+    engine.advance(timedelta(days=3))
+    periods = [
+        t
+        for t in engine.timers(case.id, pending_only=False)
+        if t.deadline == "daily_contact_important"
+    ]
+    assert [t.period for t in periods].count(2) == 2  # two chains
+    check_case(engine, case.id, clock.now())
+    latest = max(periods, key=lambda t: t.armed_at)
+    previous = max(
+        (t for t in periods if t.period == latest.period - 1), key=lambda t: t.due_at
+    )
+    assert engine.explain(case.id, latest.id).start == previous.due_at

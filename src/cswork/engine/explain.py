@@ -57,10 +57,16 @@ def explain(
     dl = stepper.deadlines
     start = timer.armed_at
     if timer.kind == "period" and timer.period > 1:
+        # The period before, in this chain: a case that left the scope and came
+        # back has older chains with the same period numbers. A chain's next
+        # period is armed when the previous one fires, so it is the latest
+        # fired one that was due before this one was armed.
         prev = [
-            t for t in timers if t.deadline == d.name and t.period == timer.period - 1
-        ]
-        start = prev[0].due_at if prev else start
+            t for t in timers
+            if t.deadline == d.name and t.kind == "period" and t.state == "fired"
+            and t.period == timer.period - 1 and t.due_at <= timer.armed_at
+        ]  # fmt: skip
+        start = max(prev, key=lambda t: t.due_at).due_at if prev else start
     head = [f"deadline {d.name!r}" + (f" ({d.spec.title})" if d.spec.title else "")]
     head.append(
         f"timer {timer.id}: {timer.kind}"
