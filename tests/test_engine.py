@@ -286,3 +286,40 @@ def test_text_must_be_valid_unicode(engine: Engine):
     assert err.value.field_errors == {
         "question": "is not valid Unicode text (lone surrogate)"
     }
+
+
+def test_outbox_items_are_delivered_once_and_acknowledged_in_batches(
+    clock: VirtualClock, notifier: Recorder
+):
+    from datetime import timedelta
+
+    store = MemoryStore()
+    engine = Engine.from_directory(
+        WORKFLOWS, store=store, clock=clock, notifier=notifier
+    )
+    case = engine.start(
+        "complaint", AGENT, {"customer_id": "C", "channel": "phone", "summary": "s"}
+    )
+    engine.fire(
+        case.id,
+        "record",
+        LEAD,
+        {
+            "organisation": "o",
+            "contact_person": "p",
+            "phone": "1",
+            "request": "r",
+            "expectation": "e",
+            "apologised": True,
+        },
+    )
+    engine.fire(case.id, "classify", LEAD, {"type": "product", "severity": "urgent"})
+    assert len(notifier.notices) == 2  # delivered at once, not yet acknowledged
+    other = Engine.from_directory(
+        WORKFLOWS, store=store, clock=clock, notifier=notifier
+    )
+    assert other.deliver() == 0  # still leased to the first engine
+    engine.flush()
+    clock.advance(timedelta(minutes=5))
+    assert other.deliver() == 0  # acknowledged: nothing left to deliver
+    assert len(notifier.notices) == 2

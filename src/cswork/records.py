@@ -219,6 +219,9 @@ class CaseChange:
         arm: new timers.
         fired_timer: id of the timer this step fires, or "".
         outbox: what to deliver after the commit.
+        outbox_owner: if set, the outbox items are queued already leased to
+            this worker (who delivers them right after the commit) ...
+        outbox_until: ... until this time; after it, anyone may claim them.
     """
 
     case: Case
@@ -229,6 +232,8 @@ class CaseChange:
     arm: tuple[Timer, ...] = ()
     fired_timer: str = ""
     outbox: tuple[OutboxItem, ...] = ()
+    outbox_owner: str = ""
+    outbox_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

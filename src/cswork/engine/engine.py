@@ -22,13 +22,12 @@ from cswork.definition.model import CalendarDef, Workflow
 from cswork.definition.source import LoadedCalendar, LoadedWorkflow, Source
 from cswork.engine.compile import CompiledWorkflow
 from cswork.engine.explain import Explanation, explain
-from cswork.engine.hooks import HookCall, Hooks, LoggingNotifier, Notice, Notifier
+from cswork.engine.hooks import Hooks, LoggingNotifier, Notifier
+from cswork.engine.outbox import Outbox
 from cswork.engine.steps import Stepper
 from cswork.errors import (
     CaseNotFoundError,
     ClockError,
-    ConflictError,
-    CsworkError,
     DefinitionError,
     InvalidDataError,
     Problem,
@@ -41,7 +40,6 @@ from cswork.records import (
     CaseChange,
     CaseQuery,
     HistoryEntry,
-    OutboxItem,
     StoredDefinition,
     Timer,
 )
@@ -49,8 +47,6 @@ from cswork.storage.base import Store
 from cswork.storage.memory import MemoryStore
 
 log = logging.getLogger("cswork.engine")
-
-OUTBOX_LEASE = timedelta(minutes=1)
 
 
 def new_id() -> str:
@@ -101,6 +97,14 @@ class Engine:
         for cal in calendars:
             wc = _working_calendar(cal)
             self.calendars[wc.name] = wc
+        self._outbox = Outbox(
+            self.store,
+            self.clock,
+            self.worker_id,
+            self.notifier,
+            self.hooks,
+            self._start_linked,
+        )
         self._steppers: dict[tuple[str, int], Stepper] = {}
         self._latest: dict[str, int] = {}
         self.due_listeners: list[Callable[[datetime], None]] = []
@@ -238,6 +242,7 @@ class Engine:
         change = stepper.start(
             case_id or self.new_id(), _actor(actor), _data(data), self.clock.now()
         )
+        change = self._outbox.lease(change)
         self.store.create_case(change)
         self._after(change)
         return change.case
@@ -264,7 +269,9 @@ class Engine:
         actor, payload = _actor(actor), _data(data)
         case = self.get(case_id)
         stepper = self._stepper(case.workflow_id, case.workflow_version)
-        change = stepper.event(case, event, actor, payload, self.clock.now())
+        change = self._outbox.lease(
+            stepper.event(case, event, actor, payload, self.clock.now())
+        )
         self.store.commit(change)
         self._after(change)
         return change.case
@@ -341,7 +348,7 @@ class Engine:
 
         def handle(case: Case, timer: Timer) -> CaseChange:
             stepper = self._stepper(case.workflow_id, case.workflow_version)
-            return stepper.timer(case, timer, now)
+            return self._outbox.lease(stepper.timer(case, timer, now))
 
         fired = 0
         while True:
@@ -349,10 +356,10 @@ class Engine:
                 now, handle, worker_id=self.worker_id, limit=limit
             )
             fired += len(changes)
-            if any(c.outbox for c in changes):
-                self.deliver()
+            self._outbox.after_commit(changes)
             self._announce(changes)
             if len(changes) < limit:
+                self._outbox.flush()
                 return fired
 
     def advance(self, delta: timedelta) -> int:
@@ -385,92 +392,22 @@ class Engine:
     def deliver(self, *, case_id: str | None = None, limit: int = 100) -> int:
         """Deliver queued notifications, hook calls and linked-case starts.
 
-        Each item is leased, delivered, then acknowledged; an item whose
-        delivery raised is retried after its lease expires.
+        Items this engine wrote are delivered right after their commit; this
+        delivers the rest: items other engines left behind, and items whose
+        delivery failed, once their lease has expired. Delivery is at least
+        once; the item id is the idempotency key.
 
         Returns:
             How many items were delivered.
         """
-        done = 0
-        while True:
-            items = self.store.claim_outbox(
-                self.clock.now(),
-                worker_id=self.worker_id,
-                lease=OUTBOX_LEASE,
-                limit=limit,
-                case_id=case_id,
-            )
-            ok = [i.id for i in items if self._deliver_one(i)]
-            if ok:
-                self.store.ack_outbox(ok, worker_id=self.worker_id)
-            done += len(ok)
-            if len(items) < limit or len(ok) < len(items):
-                return done
+        return self._outbox.deliver(case_id=case_id, limit=limit)
 
-    def _deliver_one(self, item: OutboxItem) -> bool:
-        try:
-            if item.kind == "notify":
-                self.notifier.notify(
-                    Notice(
-                        item.id,
-                        item.case_id,
-                        item.roles,
-                        item.reason,
-                        item.message,
-                        item.created_at,
-                    )
-                )
-            elif item.kind == "call":
-                self.hooks.actions[item.target](
-                    HookCall(
-                        item.id,
-                        item.case_id,
-                        item.target,
-                        item.reason,
-                        item.created_at,
-                        item.payload,
-                    )
-                )
-            else:
-                self._start_linked(item)
-        except Exception:
-            log.exception(
-                "delivering %s %s of case %s failed; will retry",
-                item.kind,
-                item.id,
-                item.case_id,
-            )
-            return False
-        return True
-
-    def _start_linked(self, item: OutboxItem) -> None:
-        payload = item.payload
-        roles = payload.get("roles")
-        actor = Actor(
-            str(payload.get("actor")),
-            [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else [],
-        )
-        data = payload.get("data")
-        try:
-            self.start(
-                item.target,
-                actor,
-                data if isinstance(data, dict) else {},
-                case_id=item.id,
-            )
-        except ConflictError:
-            pass  # delivered before: the linked case exists already
-        except CsworkError as exc:
-            log.error(
-                "could not start linked %s case for %s: %s",
-                item.target,
-                item.case_id,
-                exc,
-            )
+    def flush(self) -> None:
+        """Acknowledge delivered outbox items now (also done in batches by itself)."""
+        self._outbox.flush()
 
     def _after(self, change: CaseChange) -> None:
-        if change.outbox:
-            self.deliver(case_id=change.case.id)
+        self._outbox.after_commit([change])
         self._announce([change])
 
     def _announce(self, changes: Iterable[CaseChange]) -> None:
@@ -481,6 +418,11 @@ class Engine:
             earliest = min(dues)
             for listener in self.due_listeners:
                 listener(earliest)
+
+    def _start_linked(
+        self, workflow_id: str, actor: Actor, data: dict[str, object], case_id: str
+    ) -> object:
+        return self.start(workflow_id, actor, data, case_id=case_id)
 
 
 def _actor(actor: object) -> Actor:

@@ -118,7 +118,8 @@ class Store(ABC):
         ``change.fired_timer`` fired (if given); cancel the pending timers of
         the deadlines in ``change.cancel``; mark the pending period timers of
         the deadlines in ``change.meet`` met; insert ``change.arm``; queue
-        ``change.outbox``.
+        ``change.outbox`` (leased to ``change.outbox_owner`` until
+        ``change.outbox_until`` if an owner is given).
 
         Raises:
             ConflictError: the stored version differs (another writer won);

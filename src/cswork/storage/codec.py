@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cswork.records import Case, HistoryEntry, OutboxItem, Timer
+from cswork.records import Case, CaseChange, HistoryEntry, OutboxItem, Timer
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -128,6 +128,16 @@ def outbox_row(o: OutboxItem) -> tuple[Any, ...]:
         o.id, o.case_id, to_us(o.created_at), o.kind, o.reason, dumps(o.roles),
         o.target, o.message, dumps(o.payload),
     )  # fmt: skip
+
+
+OUTBOX_INSERT_COLUMNS = (*OUTBOX_COLUMNS, "claimed_by", "claim_until")
+
+
+def outbox_rows(change: CaseChange) -> list[tuple[Any, ...]]:
+    """The change's outbox items as rows in ``OUTBOX_INSERT_COLUMNS`` order."""
+    owner = change.outbox_owner or None
+    until = to_us(change.outbox_until) if owner and change.outbox_until else 0
+    return [(*outbox_row(o), owner, until) for o in change.outbox]
 
 
 def outbox_from(r: tuple[Any, ...]) -> OutboxItem:

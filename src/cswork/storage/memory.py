@@ -123,8 +123,8 @@ class MemoryStore(Store):
             self._case_timers[case.id].append(timer.id)
             self._armed += 1
             heapq.heappush(self._due, (row[_T_DUE], self._armed, timer.id))
-        for item in change.outbox:
-            self._outbox[item.id] = [codec.outbox_row(item), None, 0, 0]
+        for out in codec.outbox_rows(change):
+            self._outbox[out[0]] = [out[:-2], out[-2], out[-1], 0]
 
     @staticmethod
     def _close(row: list[Any], state: str, now: int) -> None:

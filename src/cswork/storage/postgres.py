@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -57,6 +58,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     ) from exc
 
 Conn: TypeAlias = "psycopg.Connection[TupleRow]"
+CHECK_AFTER_IDLE = 2.0  # seconds
 
 #: The channel of the notifications sent when timers are armed.
 CHANNEL = "cswork_timers"
@@ -117,7 +119,7 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
 _INSERT_CASE = _insert("cases", codec.CASE_COLUMNS) + " ON CONFLICT (id) DO NOTHING"
 _INSERT_ENTRY = _insert("history", codec.ENTRY_COLUMNS)
 _INSERT_TIMER = _insert("timers", codec.TIMER_COLUMNS)
-_INSERT_OUTBOX = _insert("outbox", codec.OUTBOX_COLUMNS)
+_INSERT_OUTBOX = _insert("outbox", codec.OUTBOX_INSERT_COLUMNS)
 _UPDATE_CASE = (
     "UPDATE cases SET state = %s, data = %s, counters = %s, customer = %s,"
     " closed = %s, breaches = %s, armed = %s, version = %s, updated_at = %s"
@@ -143,6 +145,12 @@ def translate_errors(case_id: str = "") -> Iterator[None]:
         yield
     except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as exc:
         raise ConflictError(case_id, f"PostgreSQL: {exc}") from exc
+    except pg_errors.UniqueViolation as exc:
+        if not case_id:
+            raise StorageError(f"PostgreSQL: {exc}") from exc
+        # A pipelined step's history row collided with a concurrent writer's:
+        # the same lost race as a version mismatch.
+        raise ConflictError(case_id, "changed by another writer meanwhile") from exc
     except PoolTimeout as exc:
         raise StorageError(f"PostgreSQL: {exc}; is the server up?") from exc
     except psycopg.Error as exc:
@@ -187,6 +195,7 @@ class PostgresStore(Store):
         self._sync = synchronous_commit
         self._timeout = connect_timeout
         self._local = threading.local()
+        self._last_used: dict[int, float] = {}
         self._listeners: set[Callable[[], None]] = set()
         with translate_errors():
             conninfo_to_dict(dsn)  # a malformed DSN fails here, not in the pool
@@ -197,7 +206,7 @@ class PostgresStore(Store):
             self._pool: ConnectionPool[Conn] = ConnectionPool(
                 dsn, min_size=min_size, max_size=max_size, name="cswork", open=False,
                 kwargs=self._connect_args(), configure=self._configure,
-                check=ConnectionPool.check_connection, timeout=connect_timeout,
+                check=self._check, timeout=connect_timeout,
                 reconnect_timeout=max(30.0, 3 * connect_timeout),
             )  # fmt: skip
             try:
@@ -207,6 +216,16 @@ class PostgresStore(Store):
                 raise
 
     # -------------------------------------------------------- connections
+    def _check(self, conn: Conn) -> None:
+        """The pool's check: ping a connection that has been idle for a while.
+
+        A connection used a moment ago is very likely fine, and pinging every
+        checkout costs a round trip per call. One broken by a server restart
+        while busy fails that call with ``StorageError`` and is discarded.
+        """
+        if time.monotonic() - self._last_used.get(id(conn), 0.0) > CHECK_AFTER_IDLE:
+            ConnectionPool.check_connection(conn)
+
     def _connect_args(self) -> dict[str, Any]:
         return {"autocommit": True, "connect_timeout": max(2, round(self._timeout))}
 
@@ -255,7 +274,10 @@ class PostgresStore(Store):
             yield held
         else:
             with self._pool.connection() as conn:
-                yield conn
+                try:
+                    yield conn
+                finally:
+                    self._last_used[id(conn)] = time.monotonic()
 
     @contextmanager
     def _tx(self, case_id: str = "") -> Iterator[Conn]:
@@ -323,36 +345,51 @@ class PostgresStore(Store):
 
     def _write(self, conn: Conn, change: CaseChange) -> None:
         row = codec.case_row(change.case)
-        cur = conn.execute(
-            _UPDATE_CASE, (*row[3:11], row[12], change.case.id, change.expected_version)
-        )
-        if cur.rowcount != 1:
+        case_id = change.case.id
+        # Pipelined: one round trip for the whole step; the row counts are
+        # checked afterwards and a mismatch rolls the transaction back.
+        with conn.pipeline():
+            update = conn.execute(
+                _UPDATE_CASE, (*row[3:11], row[12], case_id, change.expected_version)
+            )
+            fired = self._fire_timer(conn, change)
+            self._write_pipelined(conn.cursor(), change)
+        if update.rowcount != 1:
             found = conn.execute(
-                "SELECT version FROM cases WHERE id = %s", (change.case.id,)
+                "SELECT version FROM cases WHERE id = %s", (case_id,)
             ).fetchone()
             if found is None:
-                raise CaseNotFoundError(change.case.id)
+                raise CaseNotFoundError(case_id)
             raise ConflictError(
-                change.case.id,
-                f"expected version {change.expected_version}, found {found[0]}",
+                case_id, f"expected version {change.expected_version}, found {found[0]}"
             )
-        self._write_rest(conn, change)
+        if fired is not None and fired.rowcount != 1:
+            raise ConflictError(case_id, "the timer was already closed")
+
+    @staticmethod
+    def _fire_timer(conn: Conn, change: CaseChange) -> Any:
+        if not change.fired_timer:
+            return None
+        return conn.execute(
+            "UPDATE timers SET state = 'fired', closed_at = %s"
+            " WHERE id = %s AND state = 'pending'",
+            (codec.to_us(change.case.updated_at), change.fired_timer),
+        )
 
     @staticmethod
     def _write_rest(conn: Conn, change: CaseChange) -> None:
+        with conn.pipeline():
+            fired = PostgresStore._fire_timer(conn, change)
+            PostgresStore._write_pipelined(conn.cursor(), change)
+        if fired is not None and fired.rowcount != 1:
+            raise ConflictError(change.case.id, "the timer was already closed")
+
+    @staticmethod
+    def _write_pipelined(cur: Any, change: CaseChange) -> None:
         case_id = change.case.id
         now = codec.to_us(change.case.updated_at)
-        cur = conn.cursor()
         if change.entries:
             cur.executemany(_INSERT_ENTRY, [codec.entry_row(e) for e in change.entries])
-        if change.fired_timer:
-            cur.execute(
-                "UPDATE timers SET state = 'fired', closed_at = %s"
-                " WHERE id = %s AND state = 'pending'",
-                (now, change.fired_timer),
-            )
-            if cur.rowcount != 1:
-                raise ConflictError(case_id, "the timer was already closed")
         if change.cancel:
             cur.execute(
                 "UPDATE timers SET state = 'cancelled', closed_at = %s"
@@ -370,9 +407,7 @@ class PostgresStore(Store):
             earliest = min(codec.to_us(t.due_at) for t in change.arm)
             cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(earliest)))
         if change.outbox:
-            cur.executemany(
-                _INSERT_OUTBOX, [codec.outbox_row(o) for o in change.outbox]
-            )
+            cur.executemany(_INSERT_OUTBOX, codec.outbox_rows(change))
 
     def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
         where, params = _where(query)

@@ -87,7 +87,10 @@ _OUTBOX_COLS = ", ".join(codec.OUTBOX_COLUMNS)
 _INSERT_CASE = f"INSERT INTO cases ({_CASE_COLS}) VALUES ({', '.join('?' * 13)})"
 _INSERT_ENTRY = f"INSERT INTO history ({_ENTRY_COLS}) VALUES ({', '.join('?' * 12)})"
 _INSERT_TIMER = f"INSERT INTO timers ({_TIMER_COLS}) VALUES ({', '.join('?' * 10)})"
-_INSERT_OUTBOX = f"INSERT INTO outbox ({_OUTBOX_COLS}) VALUES ({', '.join('?' * 9)})"
+_INSERT_OUTBOX = (
+    f"INSERT INTO outbox ({', '.join(codec.OUTBOX_INSERT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(codec.OUTBOX_INSERT_COLUMNS))})"
+)
 _UPDATE_CASE = (
     "UPDATE cases SET state = ?, data = ?, counters = ?, customer = ?, closed = ?,"
     " breaches = ?, armed = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?"
@@ -303,7 +306,7 @@ class SQLiteStore(Store):
         if change.arm:
             db.executemany(_INSERT_TIMER, [codec.timer_row(t) for t in change.arm])
         if change.outbox:
-            db.executemany(_INSERT_OUTBOX, [codec.outbox_row(o) for o in change.outbox])
+            db.executemany(_INSERT_OUTBOX, codec.outbox_rows(change))
 
     def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
         where, params = _where(query)

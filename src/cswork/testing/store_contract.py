@@ -436,6 +436,32 @@ class StoreContract:
             == []
         )
 
+    def test_outbox_items_can_be_committed_already_leased(
+        self, store: Store, second_store: Store
+    ) -> None:
+        case = make_case()
+        item = outbox(case)
+        store.create_case(CaseChange(
+            case=case, expected_version=0, entries=(entry(case, 1),), outbox=(item,),
+            outbox_owner="a", outbox_until=T0 + timedelta(minutes=1)))  # fmt: skip
+        lease = timedelta(minutes=1)
+        assert (
+            second_store.claim_outbox(T0, worker_id="b", lease=lease, case_id=case.id)
+            == []
+        )
+        later = T0 + timedelta(minutes=2)  # the owner died: anyone may deliver it
+        assert second_store.claim_outbox(
+            later, worker_id="b", lease=lease, case_id=case.id
+        ) == [item]
+        store.ack_outbox([item.id], worker_id="a")  # no longer a's lease: ignored
+        second_store.ack_outbox([item.id], worker_id="b")
+        assert (
+            store.claim_outbox(
+                later + lease * 2, worker_id="a", lease=lease, case_id=case.id
+            )
+            == []
+        )
+
     # ------------------------------------------------------------ definitions
     def test_definitions_are_kept_once_per_version(self, store: Store) -> None:
         wid = new_id("wf")
