@@ -154,17 +154,30 @@ class SQLiteStore(Store):
         with self._lock, translate_errors():
             db = self._db
             outer = self._depth == 0
+            if not outer and not db.in_transaction:
+                raise StorageError(
+                    "the batch's transaction was rolled back by an "
+                    "earlier error (e.g. a full disk)"
+                )
             db.execute("BEGIN IMMEDIATE" if outer else "SAVEPOINT op")
             self._depth += 1
             try:
                 yield db
             except BaseException:
                 self._depth -= 1
-                db.execute("ROLLBACK" if outer else "ROLLBACK TO op")
-                if not outer:
-                    db.execute("RELEASE op")
+                # SQLite itself rolls back the whole transaction on some errors
+                # (SQLITE_FULL, SQLITE_IOERR): then there is nothing to undo.
+                if db.in_transaction:
+                    db.execute("ROLLBACK" if outer else "ROLLBACK TO op")
+                    if not outer:
+                        db.execute("RELEASE op")
                 raise
             self._depth -= 1
+            if not db.in_transaction:
+                raise StorageError(
+                    "the transaction was rolled back by an earlier "
+                    "error (e.g. a full disk); nothing was written"
+                )
             db.execute("COMMIT" if outer else "RELEASE op")
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
