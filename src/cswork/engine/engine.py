@@ -348,7 +348,7 @@ class Engine:
 
         def handle(case: Case, timer: Timer) -> CaseChange:
             stepper = self._stepper(case.workflow_id, case.workflow_version)
-            return self._outbox.lease(stepper.timer(case, timer, now))
+            return self._outbox.lease(stepper.timer(case, timer, now, self.worker_id))
 
         fired = 0
         while True:

@@ -257,8 +257,13 @@ class Stepper:
             return str(exc)
 
     # ---------------------------------------------------------------- timer
-    def timer(self, case: Case, timer: Timer, now: datetime) -> CaseChange:
-        """The change a due timer makes: a warning, a breach, or a period's end."""
+    def timer(
+        self, case: Case, timer: Timer, now: datetime, worker: str = ""
+    ) -> CaseChange:
+        """The change a due timer makes: a warning, a breach, or a period's end.
+
+        ``worker`` (the engine that fires it) is noted in the history entry.
+        """
         d = self.wf.deadlines[timer.deadline]
         fx = Effects(data=dict(case.data), counters=dict(case.counters))
         plan = TimerPlan(armed=dict(case.armed))
@@ -266,6 +271,8 @@ class Stepper:
             "timer": timer.id,
             "due_at": timer.due_at.isoformat(),
         }
+        if worker:
+            detail["worker"] = worker
         view = self._view(
             case.id, case.state, d.name, SYSTEM_ACTOR, fx.data, fx.counters, {}
         )
