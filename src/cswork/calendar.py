@@ -14,14 +14,15 @@ removes is not counted, and one it repeats is counted twice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from cswork.definition.durations import format_duration, parse_duration
+from cswork._hours import Hours, _check_hours, _length, _parse_interval
+from cswork.calendar_explain import AddExplanation, SkippedDay
+from cswork.definition.durations import parse_duration
 from cswork.errors import ClockError
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["AddExplanation", "SkippedDay", "WorkingCalendar"]
 
 Span = tuple[datetime, datetime]
-Hours = tuple[tuple[time, time], ...]
 
 _WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DEFAULT_HOURS: Hours = ((time(9), time(12)), (time(13), time(18)))
@@ -40,78 +40,6 @@ _ONE_DAY = timedelta(days=1)
 # A calendar whose working days are all holidays would make add() loop for
 # ever; three years without a single working interval means there are none.
 _MAX_IDLE_DAYS = 3 * 366
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedDay:
-    """A calendar day without working time that a computation went past.
-
-    Attributes:
-        day: the local date.
-        reason: why it is off, e.g. ``weekend``, ``extra holiday`` or
-            ``public holiday: Labor Day``.
-    """
-
-    day: date
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddExplanation:
-    """How :meth:`WorkingCalendar.add` arrived at a due time.
-
-    Attributes:
-        start: the start instant (UTC).
-        delta: the working time added.
-        due: the result of ``add(start, delta)`` (UTC).
-        segments: the parts of working intervals consumed, in order (UTC).
-        skipped: the days off from the start's day to the due time's day.
-        makeup_days: make-up working days (days whose weekday has no hours)
-            that were used.
-        uncovered_years: years touched whose holiday data is not known to be
-            complete; the due time may move once the data is published.
-        tz: the calendar's zone, used by :meth:`lines`.
-    """
-
-    start: datetime
-    delta: timedelta
-    due: datetime
-    segments: tuple[Span, ...]
-    skipped: tuple[SkippedDay, ...]
-    makeup_days: tuple[date, ...]
-    uncovered_years: tuple[int, ...]
-    tz: ZoneInfo
-
-    def lines(self) -> list[str]:
-        """A short derivation of the due time, in the calendar's local time."""
-        out = [f"add {format_duration(self.delta)} of working time"]
-        out.append(f"start {_stamp(self.start, self.tz)}")
-        # Segments and skipped days are each in order; merge them by day so
-        # the derivation reads chronologically.
-        events: list[tuple[date, int, str]] = []
-        for s, e in self.segments:
-            day = s.astimezone(self.tz).date()
-            events.append((day, 1, self._used_line(day, s, e)))
-        for skip in self.skipped:
-            events.append((skip.day, 0, f"skipped {_day(skip.day)}: {skip.reason}"))
-        out.extend(text for _, _, text in sorted(events, key=lambda x: x[:2]))
-        note = ""
-        if self.segments:
-            due_day = self.segments[-1][0].astimezone(self.tz).date()
-            note = " (make-up working day)" if due_day in self.makeup_days else ""
-        out.append(f"due {_stamp(self.due, self.tz)}{note}")
-        out.extend(
-            f"warning: holiday data for {y} is not known to be complete"
-            for y in self.uncovered_years
-        )
-        return out
-
-    def _used_line(self, day: date, s: datetime, e: datetime) -> str:
-        local_end = e.astimezone(self.tz)
-        end = "24:00" if local_end.date() != day else _clock(local_end)
-        extra = ", make-up working day" if day in self.makeup_days else ""
-        span = f"{_clock(s.astimezone(self.tz))}–{end}"
-        return f"used {_day(day)} {span} ({format_duration(e - s)}{extra})"
 
 
 class _YearData(NamedTuple):
@@ -454,70 +382,7 @@ def _zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
-def _seconds(t: time, *, end: bool = False) -> int:
-    if end and t == _MIDNIGHT:
-        return 86400
-    return t.hour * 3600 + t.minute * 60 + t.second
-
-
-def _check_hours(hours: Mapping[int, Sequence[tuple[time, time]]]) -> dict[int, Hours]:
-    out: dict[int, Hours] = {}
-    for weekday, spans in hours.items():
-        if weekday not in range(7):
-            raise ValueError(
-                f"weekday must be 0 (Monday) .. 6 (Sunday), not {weekday!r}"
-            )
-        ordered = sorted(spans, key=lambda span: _seconds(span[0]))
-        prev_end = 0
-        for start, end in ordered:
-            if start.tzinfo is not None or end.tzinfo is not None:
-                raise ValueError("working hours are local times without tzinfo")
-            if _seconds(end, end=True) <= _seconds(start):
-                raise ValueError(f"interval {start}-{end} ends before it starts")
-            if _seconds(start) < prev_end:
-                raise ValueError(f"interval {start}-{end} overlaps the one before it")
-            prev_end = _seconds(end, end=True)
-        if ordered:
-            out[weekday] = tuple((s, e) for s, e in ordered)
-    return out
-
-
-def _length(hours: Hours) -> timedelta:
-    return timedelta(seconds=sum(_seconds(e, end=True) - _seconds(s) for s, e in hours))
-
-
-def _parse_interval(text: str) -> tuple[time, time]:
-    start, _, end = text.partition("-")
-    return _parse_time(start, end=False), _parse_time(end, end=True)
-
-
-def _parse_time(text: str, *, end: bool) -> time:
-    hour, _, minute = text.strip().partition(":")
-    h, m = int(hour), int(minute)
-    if end and (h, m) == (24, 0):
-        return _MIDNIGHT  # time() cannot say 24:00; an end of 00:00 means it
-    if not (0 <= h <= 23 and 0 <= m <= 59):
-        raise ValueError(f"{text!r} is not a time of day (HH:MM, or 24:00 as an end)")
-    return time(h, m)
-
-
 def _utc(t: datetime, what: str) -> datetime:
     if t.tzinfo is None or t.utcoffset() is None:
         raise ClockError(f"{what} must be timezone-aware, got naive {t.isoformat()}")
     return t.astimezone(UTC)
-
-
-def _clock(t: datetime) -> str:
-    return t.strftime("%H:%M:%S" if t.second or t.microsecond else "%H:%M")
-
-
-def _day(d: date) -> str:
-    return d.strftime("%a %Y-%m-%d")
-
-
-def _stamp(t: datetime, tz: ZoneInfo) -> str:
-    local = t.astimezone(tz)
-    offset = local.utcoffset() or _ZERO
-    sign = "-" if offset < _ZERO else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"{_day(local.date())} {_clock(local)} {sign}{minutes // 60:02d}:{minutes % 60:02d}"

@@ -22,6 +22,7 @@ from cswork.definition.model import CalendarDef, Workflow
 from cswork.definition.source import LoadedCalendar, LoadedWorkflow, Source
 from cswork.engine.compile import CompiledWorkflow
 from cswork.engine.explain import Explanation, explain
+from cswork.engine.guards import check_actor, check_data, is_clean_id
 from cswork.engine.hooks import Hooks, LoggingNotifier, Notifier
 from cswork.engine.outbox import Outbox
 from cswork.engine.steps import Stepper
@@ -234,13 +235,16 @@ class Engine:
             ConflictError: ``case_id`` is taken.
         """
         stepper = self._stepper(workflow_id, version)
-        if case_id is not None and not _clean_text(case_id):
+        if case_id is not None and not is_clean_id(case_id):
             raise InvalidDataError(
                 f"case id {case_id!r:.60}: non-empty text of at most 200 characters",
                 field_errors={"case_id": "invalid"},
             )
         change = stepper.start(
-            case_id or self.new_id(), _actor(actor), _data(data), self.clock.now()
+            case_id or self.new_id(),
+            check_actor(actor),
+            check_data(data),
+            self.clock.now(),
         )
         change = self._outbox.lease(change)
         self.store.create_case(change)
@@ -266,7 +270,7 @@ class Engine:
             ConflictError: another writer changed the case meanwhile; nothing
                 was written (reload and retry).
         """
-        actor, payload = _actor(actor), _data(data)
+        actor, payload = check_actor(actor), check_data(data)
         case = self.get(case_id)
         stepper = self._stepper(case.workflow_id, case.workflow_version)
         change = self._outbox.lease(
@@ -278,7 +282,7 @@ class Engine:
 
     def get(self, case_id: str) -> Case:
         """The case as stored. Raises ``CaseNotFoundError``."""
-        if not _clean_text(case_id):
+        if not is_clean_id(case_id):
             raise CaseNotFoundError(repr(case_id))
         return self.store.load_case(case_id)
 
@@ -302,7 +306,7 @@ class Engine:
     ) -> list[Case]:
         """Cases matching every filter given, oldest first."""
         if any(
-            v is not None and not _clean_text(v) for v in (workflow, state, customer)
+            v is not None and not is_clean_id(v) for v in (workflow, state, customer)
         ):
             return []  # no stored case can match text no case may hold
         return self.store.query_cases(
@@ -423,42 +427,6 @@ class Engine:
         self, workflow_id: str, actor: Actor, data: dict[str, object], case_id: str
     ) -> object:
         return self.start(workflow_id, actor, data, case_id=case_id)
-
-
-def _actor(actor: object) -> Actor:
-    if not isinstance(actor, Actor):
-        raise TypeError(f"actor must be a cswork.Actor, not {type(actor).__name__}")
-    bad = [x for x in (actor.id, *actor.roles) if not _clean_text(x)]
-    if bad:
-        raise InvalidDataError(
-            f"actor {actor.id!r}: ids and roles are non-empty text of at most 200 "
-            "characters, without NUL or lone surrogates",
-            field_errors={"actor": f"invalid: {bad[0]!r:.60}"},
-        )
-    return actor
-
-
-def _clean_text(value: object) -> bool:
-    """Is this usable as an id: non-empty text every backend can store?"""
-    if not isinstance(value, str) or not 0 < len(value) <= 200 or "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _data(data: object) -> Mapping[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise InvalidDataError(
-            f"the data of a step is a mapping of field names to values, not "
-            f"{type(data).__name__}",
-            field_errors={"": f"expected a mapping, got {type(data).__name__}"},
-        )
-    return data
 
 
 def _working_calendar(

@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from cswork.definition.conditions import AllOf, AnyOf, Check, Compare, Condition, Not
 from cswork.definition.model import DataField
 from cswork.engine.hooks import CaseView, ConditionFn
-from cswork.records import Scalar
+from cswork.errors import InvalidDataError
+from cswork.records import Actor, Scalar
 
 #: Checks one value; returns the normalised value or raises ValueError.
 Validator = Callable[[Any], Scalar]
@@ -232,3 +234,47 @@ def compile_condition(
     if isinstance(cond, AnyOf):
         return lambda data, counters, view: any(p(data, counters, view) for p in parts)
     return lambda data, counters, view: all(p(data, counters, view) for p in parts)
+
+
+# -------------------------------------------------------------- callers' input
+def check_actor(actor: object) -> Actor:
+    """The actor, checked; TypeError or InvalidDataError if it is unusable."""
+    if not isinstance(actor, Actor):
+        raise TypeError(f"actor must be a cswork.Actor, not {type(actor).__name__}")
+    bad = _unusable_names(actor)
+    if bad:
+        raise InvalidDataError(
+            f"actor {actor.id!r}: ids and roles are non-empty text of at most 200 "
+            "characters, without NUL or lone surrogates",
+            field_errors={"actor": f"invalid: {bad[0]!r:.60}"},
+        )
+    return actor
+
+
+@lru_cache(maxsize=4096)  # the same actors come back step after step
+def _unusable_names(actor: Actor) -> tuple[str, ...]:
+    return tuple(x for x in (actor.id, *actor.roles) if not is_clean_id(x))
+
+
+def is_clean_id(value: object) -> bool:
+    """Is this usable as an id: non-empty text every backend can store?"""
+    if not isinstance(value, str) or not 0 < len(value) <= 200 or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_data(data: object) -> Mapping[str, Any]:
+    """A step's data, checked to be a mapping (None is no data)."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise InvalidDataError(
+            f"the data of a step is a mapping of field names to values, not "
+            f"{type(data).__name__}",
+            field_errors={"": f"expected a mapping, got {type(data).__name__}"},
+        )
+    return data

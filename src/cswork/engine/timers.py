@@ -66,6 +66,9 @@ class Deadlines:
             for t in wf.definition.transitions
         }
         self._at = [d for d in order if d.spec.at is not None]
+        self._candidate_cache: dict[
+            tuple[str | None, str, str], list[CompiledDeadline]
+        ] = {}
 
     # ------------------------------------------------------------ due times
     def total(self, d: CompiledDeadline) -> timedelta:
@@ -191,8 +194,11 @@ class Deadlines:
         view: ViewFn,
     ) -> TimerPlan:
         """What moving from ``before`` to ``after`` by ``event`` does to deadlines."""
+        candidates = self._candidates(before, after, event, changes)
+        if not candidates:
+            return TimerPlan(armed=dict(armed))
         plan = TimerPlan(armed=dict(armed))
-        for d in self._candidates(before, after, event, changes):
+        for d in candidates:
             was_in = before in d.scope
             is_in = after in d.scope
             if was_in and not is_in:
@@ -207,6 +213,20 @@ class Deadlines:
         self, before: str | None, after: str, event: str, changes: Mapping[str, Scalar]
     ) -> list[CompiledDeadline]:
         """The deadlines a step from ``before`` to ``after`` can affect, in order."""
+        key = (before, after, event)
+        found = self._candidate_cache.get(key)
+        if found is None:
+            found = self._candidate_cache[key] = self._find_candidates(
+                before, after, event
+            )
+        if before != after or not self._at:
+            return found
+        more = [d for d in self._at if d.spec.at in changes and after in d.scope]
+        return found + [d for d in more if d not in found] if more else found
+
+    def _find_candidates(
+        self, before: str | None, after: str, event: str
+    ) -> list[CompiledDeadline]:
         if before != after:
             touched = self._touching.get(before, []) if before else []
             if not touched:
@@ -214,9 +234,7 @@ class Deadlines:
             seen = {d.name for d in touched}
             extra = [d for d in self._touching[after] if d.name not in seen]
             return sorted([*touched, *extra], key=self._position)
-        found = list(self._met_by.get(event, ()))
-        found += [d for d in self._at if d.spec.at in changes and d not in found]
-        return [d for d in found if after in d.scope]
+        return [d for d in self._met_by.get(event, ()) if after in d.scope]
 
     def _position(self, d: CompiledDeadline) -> int:
         return list(self.wf.deadlines).index(d.name)

@@ -45,6 +45,18 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The C encoder json.dumps builds on every call, built once (no check for
+# circular references: records hold trees); NaN and infinities are refused.
+_make = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = (
+    _make(None, _not_json, json.encoder.encode_basestring, None, ":", ",", False,
+          False, False)
+    if _make is not None else None
+)  # fmt: skip
 _ENCODE = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
@@ -55,6 +67,8 @@ def dumps(value: Any) -> str:
     """Compact JSON (NaN and infinities refused)."""
     if not value and isinstance(value, dict | list | tuple):
         return "{}" if isinstance(value, dict) else "[]"
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(value, 0))
     return _ENCODE(value)
 
 

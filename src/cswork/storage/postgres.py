@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from threading import Event
 from typing import Any, TypeAlias
 
 from cswork.errors import (
@@ -43,6 +42,25 @@ from cswork.records import (
     Timer,
 )
 from cswork.storage import codec
+from cswork.storage._pg_listen import Listener
+from cswork.storage._pg_sql import (
+    CASE_COLS,
+    CLAIM,
+    DEF_COLS,
+    DEF_NAMES,
+    ENTRY_COLS,
+    INSERT_CASE,
+    INSERT_ENTRY,
+    INSERT_OUTBOX,
+    INSERT_TIMER,
+    MIGRATIONS,
+    N_TIMER,
+    OUTBOX_COLS,
+    SCHEMA,
+    TIMER_COLS,
+    UPDATE_CASE,
+)
+from cswork.storage._sql import where
 from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
 
 try:
@@ -63,78 +81,7 @@ CHECK_AFTER_IDLE = 2.0  # seconds
 #: The channel of the notifications sent when timers are armed.
 CHANNEL = "cswork_timers"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
-CREATE TABLE IF NOT EXISTS definitions (
-    workflow_id text NOT NULL, version integer NOT NULL, digest text NOT NULL,
-    source text NOT NULL, PRIMARY KEY (workflow_id, version));
-CREATE TABLE IF NOT EXISTS cases (
-    id text PRIMARY KEY, workflow_id text NOT NULL, workflow_version integer NOT NULL,
-    state text NOT NULL, data text NOT NULL, counters text NOT NULL, customer text,
-    closed smallint NOT NULL, breaches integer NOT NULL, armed text NOT NULL,
-    version integer NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL,
-    seq bigserial NOT NULL);
-CREATE INDEX IF NOT EXISTS cases_by_workflow ON cases (workflow_id, state);
-CREATE INDEX IF NOT EXISTS cases_by_customer ON cases (customer);
-CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at, seq);
-CREATE TABLE IF NOT EXISTS history (
-    case_id text NOT NULL, seq integer NOT NULL, at bigint NOT NULL,
-    kind text NOT NULL, event text NOT NULL, actor text NOT NULL, roles text NOT NULL,
-    from_state text, to_state text NOT NULL, changes text NOT NULL,
-    counters text NOT NULL, detail text NOT NULL, PRIMARY KEY (case_id, seq));
-CREATE TABLE IF NOT EXISTS timers (
-    id text PRIMARY KEY, case_id text NOT NULL, deadline text NOT NULL,
-    kind text NOT NULL, period integer NOT NULL, due_at bigint NOT NULL,
-    armed_at bigint NOT NULL, state text NOT NULL, met smallint NOT NULL,
-    closed_at bigint, seq bigserial NOT NULL);
-CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, seq) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS timers_by_case ON timers (case_id);
-CREATE TABLE IF NOT EXISTS outbox (
-    id text NOT NULL UNIQUE, case_id text NOT NULL, created_at bigint NOT NULL,
-    kind text NOT NULL, reason text NOT NULL, roles text NOT NULL,
-    target text NOT NULL, message text NOT NULL, payload text NOT NULL,
-    claimed_by text, claim_until bigint NOT NULL DEFAULT 0,
-    attempts integer NOT NULL DEFAULT 0, seq bigserial PRIMARY KEY);
-CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
-"""
-
-#: format version → SQL that upgrades a store from the version before it.
-MIGRATIONS: dict[int, str] = {}
-
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_CASE_COLS = ", ".join(codec.CASE_COLUMNS)
-_TIMER_COLS = ", ".join(codec.TIMER_COLUMNS)
-_ENTRY_COLS = ", ".join(codec.ENTRY_COLUMNS)
-_OUTBOX_COLS = ", ".join(codec.OUTBOX_COLUMNS)
-_N_TIMER = len(codec.TIMER_COLUMNS)
-_DEF_NAMES = ("workflow_id", "version", "digest", "source")
-_DEF_COLS = ", ".join(_DEF_NAMES)
-
-
-def _insert(table: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-
-
-_INSERT_CASE = _insert("cases", codec.CASE_COLUMNS) + " ON CONFLICT (id) DO NOTHING"
-_INSERT_ENTRY = _insert("history", codec.ENTRY_COLUMNS)
-_INSERT_TIMER = _insert("timers", codec.TIMER_COLUMNS)
-_INSERT_OUTBOX = _insert("outbox", codec.OUTBOX_INSERT_COLUMNS)
-_UPDATE_CASE = (
-    "UPDATE cases SET state = %s, data = %s, counters = %s, customer = %s,"
-    " closed = %s, breaches = %s, armed = %s, version = %s, updated_at = %s"
-    " WHERE id = %s AND version = %s"
-)
-# Lock the case before its timer: a case locked elsewhere (a concurrent
-# commit) makes the row skipped before any of its timers is locked.
-_CLAIM = (
-    f"SELECT {', '.join('t.' + c for c in codec.TIMER_COLUMNS)},"
-    f" {', '.join('c.' + c for c in codec.CASE_COLUMNS)}"
-    " FROM timers t JOIN cases c ON c.id = t.case_id"
-    " WHERE t.state = 'pending' AND t.due_at <= %s"
-    " ORDER BY t.due_at, t.seq LIMIT %s FOR UPDATE OF c, t SKIP LOCKED"
-)
-
 logger = logging.getLogger(__name__)
 
 
@@ -310,8 +257,8 @@ class PostgresStore(Store):
                 raise DefinitionChangedError(d.workflow_id, d.version)
 
     def load_definition(self, workflow_id: str, version: int) -> StoredDefinition:  # noqa: D102
-        where = " WHERE workflow_id = %s AND version = %s"
-        found = self._definitions(where, (workflow_id, version))
+        clause = " WHERE workflow_id = %s AND version = %s"
+        found = self._definitions(clause, (workflow_id, version))
         if not found:
             raise UnknownWorkflowError(workflow_id, version)
         return found[0]
@@ -322,19 +269,19 @@ class PostgresStore(Store):
     def _definitions(
         self, rest: str, params: Sequence[Any] = ()
     ) -> list[StoredDefinition]:
-        rows = self._read(f"SELECT {_DEF_COLS} FROM definitions{rest}", params)
-        return [StoredDefinition(**dict(zip(_DEF_NAMES, r, strict=True))) for r in rows]
+        rows = self._read(f"SELECT {DEF_COLS} FROM definitions{rest}", params)
+        return [StoredDefinition(**dict(zip(DEF_NAMES, r, strict=True))) for r in rows]
 
     # ----------------------------------------------------------------- cases
     def create_case(self, change: CaseChange) -> None:  # noqa: D102
         with self._tx(change.case.id) as conn:
-            cur = conn.execute(_INSERT_CASE, codec.case_row(change.case))
+            cur = conn.execute(INSERT_CASE, codec.case_row(change.case))
             if cur.rowcount != 1:
                 raise ConflictError(change.case.id, "a case with this id exists")
             self._write_rest(conn, change)
 
     def load_case(self, case_id: str) -> Case:  # noqa: D102
-        rows = self._read(f"SELECT {_CASE_COLS} FROM cases WHERE id = %s", (case_id,))
+        rows = self._read(f"SELECT {CASE_COLS} FROM cases WHERE id = %s", (case_id,))
         if not rows:
             raise CaseNotFoundError(case_id)
         return codec.case_from(rows[0])
@@ -350,7 +297,7 @@ class PostgresStore(Store):
         # checked afterwards and a mismatch rolls the transaction back.
         with conn.pipeline():
             update = conn.execute(
-                _UPDATE_CASE, (*row[3:11], row[12], case_id, change.expected_version)
+                UPDATE_CASE, (*row[3:11], row[12], case_id, change.expected_version)
             )
             fired = self._fire_timer(conn, change)
             self._write_pipelined(conn.cursor(), change)
@@ -389,7 +336,7 @@ class PostgresStore(Store):
         case_id = change.case.id
         now = codec.to_us(change.case.updated_at)
         if change.entries:
-            cur.executemany(_INSERT_ENTRY, [codec.entry_row(e) for e in change.entries])
+            cur.executemany(INSERT_ENTRY, [codec.entry_row(e) for e in change.entries])
         if change.cancel:
             cur.execute(
                 "UPDATE timers SET state = 'cancelled', closed_at = %s"
@@ -403,15 +350,15 @@ class PostgresStore(Store):
                 (case_id, list(change.meet)),
             )
         if change.arm:
-            cur.executemany(_INSERT_TIMER, [codec.timer_row(t) for t in change.arm])
+            cur.executemany(INSERT_TIMER, [codec.timer_row(t) for t in change.arm])
             earliest = min(codec.to_us(t.due_at) for t in change.arm)
             cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(earliest)))
         if change.outbox:
-            cur.executemany(_INSERT_OUTBOX, codec.outbox_rows(change))
+            cur.executemany(INSERT_OUTBOX, codec.outbox_rows(change))
 
     def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
-        where, params = _where(query)
-        text = f"SELECT {_CASE_COLS} FROM cases{where} ORDER BY created_at, seq"
+        where_sql, params = where(query, "%s")
+        text = f"SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY created_at, seq"
         if query.limit is not None:
             text += " LIMIT %s"
             params.append(query.limit)
@@ -419,7 +366,7 @@ class PostgresStore(Store):
 
     def history(self, case_id: str) -> list[HistoryEntry]:  # noqa: D102
         rows = self._read(
-            f"SELECT {_ENTRY_COLS} FROM history WHERE case_id = %s ORDER BY seq",
+            f"SELECT {ENTRY_COLS} FROM history WHERE case_id = %s ORDER BY seq",
             (case_id,),
         )
         return [codec.entry_from(r) for r in rows]
@@ -427,7 +374,7 @@ class PostgresStore(Store):
     def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:  # noqa: D102
         extra = " AND state = 'pending'" if pending_only else ""
         rows = self._read(
-            f"SELECT {_TIMER_COLS} FROM timers WHERE case_id = %s{extra}"
+            f"SELECT {TIMER_COLS} FROM timers WHERE case_id = %s{extra}"
             " ORDER BY due_at, seq",
             (case_id,),
         )
@@ -442,9 +389,9 @@ class PostgresStore(Store):
         self, now: datetime, handler: TimerHandler, *, worker_id: str, limit: int = 100
     ) -> list[CaseChange]:
         with self._tx() as conn:
-            rows = conn.execute(_CLAIM, (codec.to_us(now), limit)).fetchall()
-            timers = [codec.timer_from(r[:_N_TIMER]) for r in rows]
-            cases = {r[_N_TIMER]: codec.case_from(r[_N_TIMER:]) for r in rows}
+            rows = conn.execute(CLAIM, (codec.to_us(now), limit)).fetchall()
+            timers = [codec.timer_from(r[:N_TIMER]) for r in rows]
+            cases = {r[N_TIMER]: codec.case_from(r[N_TIMER:]) for r in rows}
             changes = handle_batch(timers, cases, handler)
             for change in changes:
                 self._write(conn, change)
@@ -464,41 +411,17 @@ class PostgresStore(Store):
         Raises:
             StorageError: the listening connection could not be opened.
         """
-        stop = Event()
         with translate_errors():
             conn = self._connect(listen=True)
-        thread = threading.Thread(target=self._listen_loop, name="cswork-listen",
-                                  args=(conn, callback, stop), daemon=True)  # fmt: skip
-        thread.start()
+        listener = Listener(conn, lambda: self._connect(listen=True), callback)
+        stop = listener.start()
 
         def stopper() -> None:
-            stop.set()
-            if thread is not threading.current_thread():
-                thread.join()
+            stop()
             self._listeners.discard(stopper)
 
         self._listeners.add(stopper)
         return stopper
-
-    def _listen_loop(
-        self, conn: Conn | None, callback: Callable[[datetime], None], stop: Event
-    ) -> None:
-        while not stop.is_set():
-            try:
-                conn = conn or self._connect(listen=True)
-                for note in conn.notifies(timeout=0.2):
-                    try:
-                        callback(codec.from_us(int(note.payload)))
-                    except Exception:
-                        logger.exception("cswork timer listener callback failed")
-            except psycopg.Error as exc:
-                logger.warning("cswork timer listener: %s; reconnecting", exc)
-                if conn is not None:
-                    conn.close()
-                conn = None
-                stop.wait(1.0)
-        if conn is not None:
-            conn.close()
 
     # ---------------------------------------------------------------- outbox
     def claim_outbox(  # noqa: D102
@@ -514,7 +437,7 @@ class PostgresStore(Store):
         params: list[Any] = [codec.to_us(now), *([case_id] if by_case else []), limit]
         with self._tx() as conn:
             rows = conn.execute(
-                f"SELECT {_OUTBOX_COLS} FROM outbox WHERE claim_until <= %s{by_case}"
+                f"SELECT {OUTBOX_COLS} FROM outbox WHERE claim_until <= %s{by_case}"
                 " ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
                 params,
             ).fetchall()
@@ -552,14 +475,3 @@ class PostgresStore(Store):
             stop()
         with translate_errors():
             self._pool.close()
-
-
-def _where(query: CaseQuery) -> tuple[str, list[Any]]:
-    closed = None if query.closed is None else int(query.closed)
-    filters = {"workflow_id": query.workflow_id, "state": query.state,
-               "customer": query.customer, "closed": closed}  # fmt: skip
-    clauses = [f"{column} = %s" for column, v in filters.items() if v is not None]
-    params = [v for v in filters.values() if v is not None]
-    if query.breached is not None:
-        clauses.append("breaches > 0" if query.breached else "breaches = 0")
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params

@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -38,6 +39,7 @@ from cswork.records import (
     Timer,
 )
 from cswork.storage import codec
+from cswork.storage._sql import where
 from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -322,8 +324,8 @@ class SQLiteStore(Store):
             db.executemany(_INSERT_OUTBOX, codec.outbox_rows(change))
 
     def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
-        where, params = _where(query)
-        sql = f"SELECT {_CASE_COLS} FROM cases{where} ORDER BY created_at, rowid"
+        where_sql, params = where(query, "?")
+        sql = f"SELECT {_CASE_COLS} FROM cases{where_sql} ORDER BY created_at, rowid"
         if query.limit is not None:
             sql += " LIMIT ?"
             params.append(query.limit)
@@ -371,9 +373,33 @@ class SQLiteStore(Store):
                 )
             }
             changes = handle_batch(timers, cases, handler)
-            for change in changes:
-                self._write(db, change)
+            self._write_batch(db, changes)
             return changes
+
+    def _write_batch(self, db: sqlite3.Connection, changes: list[CaseChange]) -> None:
+        """Write a batch of timer changes with one statement per kind of row.
+
+        Safe because ``handle_batch`` already dropped timers an earlier change
+        of the batch cancels: every fired timer is pending, so they can all be
+        marked first; cancels, meets and arms then run change by change.
+        """
+        updates = [(*r[3:11], r[12], c.case.id, c.expected_version)
+                   for c in changes for r in [codec.case_row(c.case)]]  # fmt: skip
+        if db.executemany(_UPDATE_CASE, updates).rowcount != len(updates):
+            raise ConflictError(changes[0].case.id, "a case changed meanwhile")
+        db.executemany(_INSERT_ENTRY, [codec.entry_row(e) for c in changes
+                                       for e in c.entries])  # fmt: skip
+        fired = [(codec.to_us(c.case.updated_at), c.fired_timer) for c in changes]
+        done = db.executemany(
+            "UPDATE timers SET state = 'fired', closed_at = ?"
+            " WHERE id = ? AND state = 'pending'",
+            fired,
+        )
+        if done.rowcount != len(fired):
+            raise ConflictError(changes[0].case.id, "a timer was already closed")
+        for change in changes:
+            if change.cancel or change.meet or change.arm or change.outbox:
+                self._write_rest(db, replace(change, entries=(), fired_timer=""))
 
     # ---------------------------------------------------------------- outbox
     def claim_outbox(  # noqa: D102
@@ -424,22 +450,3 @@ class SQLiteStore(Store):
     def close(self) -> None:  # noqa: D102
         with self._lock, translate_errors():
             self._db.close()
-
-
-def _where(query: CaseQuery) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("workflow_id", query.workflow_id),
-        ("state", query.state),
-        ("customer", query.customer),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if query.closed is not None:
-        clauses.append("closed = ?")
-        params.append(int(query.closed))
-    if query.breached is not None:
-        clauses.append("breaches > 0" if query.breached else "breaches = 0")
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
