@@ -30,3 +30,28 @@ def test_workflow_properties(path):
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     test("runTest").runTest()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", ["complaint", "repair"])
+def test_workflow_properties_agree_on_postgres(name):
+    """The differential test with PostgreSQL as a third backend."""
+    from .storage import pg
+
+    make, cleanup = pg.store_factory(pg.server().dsn)
+    try:
+        machine = workflow_state_machine(
+            WORKFLOWS / f"{name}.yaml", stores=[MemoryStore, sqlite_in_memory, make]
+        )
+        test = machine.TestCase
+        test.settings = settings(
+            max_examples=int(
+                __import__("os").environ.get("CSWORK_STATEFUL_PG_EXAMPLES", "8")
+            ),
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
+        test("runTest").runTest()
+    finally:
+        cleanup()
