@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from cswork.records import CaseQuery
+from cswork.records import Case, CaseQuery, HistoryEntry, Timer
+from cswork.storage import codec
+
+CASE_COLS = ", ".join(codec.CASE_COLUMNS)
+ENTRY_COLS = ", ".join(codec.ENTRY_COLUMNS)
+TIMER_COLS = ", ".join(codec.TIMER_COLUMNS)
 
 
 def where(query: CaseQuery, mark: str) -> tuple[str, list[Any]]:
@@ -17,3 +24,45 @@ def where(query: CaseQuery, mark: str) -> tuple[str, list[Any]]:
     if query.breached is not None:
         clauses.append("breaches > 0" if query.breached else "breaches = 0")
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class SQLReads:
+    """The read side of the SQL backends; subclasses say how to run a query.
+
+    ``MARK`` is the driver's placeholder; ``ORDER`` the column that keeps
+    insertion order (SQLite's ``rowid``, a ``bigserial`` in PostgreSQL).
+    """
+
+    MARK = "?"
+    ORDER = "rowid"
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def query_cases(self, query: CaseQuery) -> list[Case]:
+        where_sql, params = where(query, self.MARK)
+        sql = f"SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY created_at, {self.ORDER}"
+        if query.limit is not None:
+            sql += f" LIMIT {self.MARK}"
+            params.append(query.limit)
+        return [codec.case_from(r) for r in self._read(sql, params)]
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        rows = self._read(
+            f"SELECT {ENTRY_COLS} FROM history WHERE case_id = {self.MARK} ORDER BY seq",
+            (case_id,),
+        )
+        return [codec.entry_from(r) for r in rows]
+
+    def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:
+        extra = " AND state = 'pending'" if pending_only else ""
+        rows = self._read(
+            f"SELECT {TIMER_COLS} FROM timers WHERE case_id = {self.MARK}{extra}"
+            f" ORDER BY due_at, {self.ORDER}",
+            (case_id,),
+        )
+        return [codec.timer_from(r) for r in rows]
+
+    def next_due_at(self) -> datetime | None:
+        rows = self._read("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
+        return codec.from_us(rows[0][0]) if rows and rows[0][0] is not None else None

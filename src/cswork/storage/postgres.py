@@ -35,11 +35,8 @@ from cswork.errors import (
 from cswork.records import (
     Case,
     CaseChange,
-    CaseQuery,
-    HistoryEntry,
     OutboxItem,
     StoredDefinition,
-    Timer,
 )
 from cswork.storage import codec
 from cswork.storage._pg_listen import Listener
@@ -48,7 +45,6 @@ from cswork.storage._pg_sql import (
     CLAIM,
     DEF_COLS,
     DEF_NAMES,
-    ENTRY_COLS,
     INSERT_CASE,
     INSERT_ENTRY,
     INSERT_OUTBOX,
@@ -57,10 +53,9 @@ from cswork.storage._pg_sql import (
     N_TIMER,
     OUTBOX_COLS,
     SCHEMA,
-    TIMER_COLS,
     UPDATE_CASE,
 )
-from cswork.storage._sql import where
+from cswork.storage._sql import SQLReads
 from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
 
 try:
@@ -104,7 +99,7 @@ def translate_errors(case_id: str = "") -> Iterator[None]:
         raise StorageError(f"PostgreSQL: {exc}") from exc
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLReads, Store):
     """A store in a PostgreSQL database, shared by any number of processes.
 
     Args:
@@ -124,6 +119,9 @@ class PostgresStore(Store):
         StorageError: the server cannot be reached or the DSN is invalid.
         StoredFormatError: the tables were written by a newer cswork.
     """
+
+    MARK = "%s"
+    ORDER = "seq"
 
     def __init__(
         self,
@@ -356,35 +354,7 @@ class PostgresStore(Store):
         if change.outbox:
             cur.executemany(INSERT_OUTBOX, codec.outbox_rows(change))
 
-    def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
-        where_sql, params = where(query, "%s")
-        text = f"SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY created_at, seq"
-        if query.limit is not None:
-            text += " LIMIT %s"
-            params.append(query.limit)
-        return [codec.case_from(r) for r in self._read(text, params)]
-
-    def history(self, case_id: str) -> list[HistoryEntry]:  # noqa: D102
-        rows = self._read(
-            f"SELECT {ENTRY_COLS} FROM history WHERE case_id = %s ORDER BY seq",
-            (case_id,),
-        )
-        return [codec.entry_from(r) for r in rows]
-
-    def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:  # noqa: D102
-        extra = " AND state = 'pending'" if pending_only else ""
-        rows = self._read(
-            f"SELECT {TIMER_COLS} FROM timers WHERE case_id = %s{extra}"
-            " ORDER BY due_at, seq",
-            (case_id,),
-        )
-        return [codec.timer_from(r) for r in rows]
-
     # ------------------------------------------------------------- deadlines
-    def next_due_at(self) -> datetime | None:  # noqa: D102
-        rows = self._read("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
-        return codec.from_us(rows[0][0]) if rows and rows[0][0] is not None else None
-
     def fire_due_timers(  # noqa: D102
         self, now: datetime, handler: TimerHandler, *, worker_id: str, limit: int = 100
     ) -> list[CaseChange]:

@@ -32,14 +32,11 @@ from cswork.errors import (
 from cswork.records import (
     Case,
     CaseChange,
-    CaseQuery,
-    HistoryEntry,
     OutboxItem,
     StoredDefinition,
-    Timer,
 )
 from cswork.storage import codec
-from cswork.storage._sql import where
+from cswork.storage._sql import SQLReads
 from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -112,7 +109,7 @@ def translate_errors() -> Iterator[None]:
         raise StorageError(f"SQLite: {exc}") from exc
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLReads, Store):
     """A store in one SQLite file, shareable by threads and processes.
 
     Args:
@@ -121,6 +118,9 @@ class SQLiteStore(Store):
             makes every commit durable.
         busy_timeout: how long (seconds) to wait for another writer.
     """
+
+    MARK = "?"
+    ORDER = "rowid"
 
     def __init__(
         self,
@@ -323,35 +323,7 @@ class SQLiteStore(Store):
         if change.outbox:
             db.executemany(_INSERT_OUTBOX, codec.outbox_rows(change))
 
-    def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
-        where_sql, params = where(query, "?")
-        sql = f"SELECT {_CASE_COLS} FROM cases{where_sql} ORDER BY created_at, rowid"
-        if query.limit is not None:
-            sql += " LIMIT ?"
-            params.append(query.limit)
-        return [codec.case_from(r) for r in self._read(sql, params)]
-
-    def history(self, case_id: str) -> list[HistoryEntry]:  # noqa: D102
-        rows = self._read(
-            f"SELECT {_ENTRY_COLS} FROM history WHERE case_id = ? ORDER BY seq",
-            (case_id,),
-        )
-        return [codec.entry_from(r) for r in rows]
-
-    def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:  # noqa: D102
-        extra = " AND state = 'pending'" if pending_only else ""
-        rows = self._read(
-            f"SELECT {_TIMER_COLS} FROM timers WHERE case_id = ?{extra}"
-            " ORDER BY due_at, rowid",
-            (case_id,),
-        )
-        return [codec.timer_from(r) for r in rows]
-
     # ------------------------------------------------------------- deadlines
-    def next_due_at(self) -> datetime | None:  # noqa: D102
-        rows = self._read("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
-        return codec.from_us(rows[0][0]) if rows and rows[0][0] is not None else None
-
     def fire_due_timers(  # noqa: D102
         self, now: datetime, handler: TimerHandler, *, worker_id: str, limit: int = 100
     ) -> list[CaseChange]:
