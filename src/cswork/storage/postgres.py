@@ -289,16 +289,24 @@ class PostgresStore(SQLReads, Store):
             self._write(conn, change)
 
     def _write(self, conn: Conn, change: CaseChange) -> None:
-        row = codec.case_row(change.case)
-        case_id = change.case.id
         # Pipelined: one round trip for the whole step; the row counts are
         # checked afterwards and a mismatch rolls the transaction back.
         with conn.pipeline():
-            update = conn.execute(
-                UPDATE_CASE, (*row[3:11], row[12], case_id, change.expected_version)
-            )
-            fired = self._fire_timer(conn, change)
-            self._write_pipelined(conn.cursor(), change)
+            update, fired = self._send(conn, change)
+        self._verify(conn, change, update, fired)
+
+    def _send(self, conn: Conn, change: CaseChange) -> tuple[Any, Any]:
+        row = codec.case_row(change.case)
+        update = conn.execute(
+            UPDATE_CASE, (*row[3:11], row[12], change.case.id, change.expected_version)
+        )
+        fired = self._fire_timer(conn, change)
+        self._write_pipelined(conn.cursor(), change)
+        return update, fired
+
+    @staticmethod
+    def _verify(conn: Conn, change: CaseChange, update: Any, fired: Any) -> None:
+        case_id = change.case.id
         if update.rowcount != 1:
             found = conn.execute(
                 "SELECT version FROM cases WHERE id = %s", (case_id,)
