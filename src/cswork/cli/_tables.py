@@ -17,6 +17,12 @@ from cswork.report import Report
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
+def console() -> Console:
+    """A console for tables: the terminal's width, or 140 columns when piped."""
+    out = Console()
+    return out if out.is_terminal else Console(width=140)
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 

@@ -7,11 +7,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from cswork.cli._common import DEFAULT_STORE, StoreOption, WorkflowsOption, engine_for
 from cswork.cli._json import dumps
-from cswork.cli._tables import LOCAL, history_table
+from cswork.cli._tables import LOCAL, console, history_table
 from cswork.records import Actor
 
 app = typer.Typer(
@@ -119,25 +118,23 @@ def _print_case(engine: Any, case_id: str, fmt: Format) -> None:
     if fmt is Format.json:
         typer.echo(dumps({"case": case, "timers": timers, "allowed_events": allowed}))
         return
-    console = Console()
-    console.print(
-        f"[bold]{case.workflow_id}[/] v{case.workflow_version} case {case.id}"
-    )
-    console.print(
+    out = console()
+    out.print(f"[bold]{case.workflow_id}[/] v{case.workflow_version} case {case.id}")
+    out.print(
         f"  state: [bold]{case.state}[/]{' (closed)' if case.closed else ''}; "
         f"{case.version} steps; {case.breaches} missed deadline(s)"
     )
-    console.print(f"  customer: {case.customer}")
+    out.print(f"  customer: {case.customer}")
     for k, v in case.data.items():
-        console.print(f"  {k}: {v}")
+        out.print(f"  {k}: {v}")
     for k, v in case.counters.items():
-        console.print(f"  {k} (counter): {v}")
+        out.print(f"  {k} (counter): {v}")
     for t in timers:
-        console.print(
+        out.print(
             f"  pending: {t.deadline} ({t.kind}) due "
             f"{t.due_at.astimezone(LOCAL):%a %Y-%m-%d %H:%M %z}"
         )
-    console.print(f"  events now: {', '.join(allowed) or '—'}")
+    out.print(f"  events now: {', '.join(allowed) or '—'}")
 
 
 @app.command("list")
@@ -189,7 +186,7 @@ def history(
         if fmt is Format.json:
             typer.echo(dumps(entries))
             return
-        Console().print(history_table(entries, f"History of case {case_id}"))
+        console().print(history_table(entries, f"History of case {case_id}"))
 
 
 def register(root: typer.Typer) -> None:

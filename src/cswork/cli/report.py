@@ -7,10 +7,9 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from cswork.cli._common import DEFAULT_STORE, StoreOption, WorkflowsOption, engine_for
-from cswork.cli._tables import LOCAL, print_report, report_csv, report_json
+from cswork.cli._tables import LOCAL, console, print_report, report_csv, report_json
 from cswork.report import build_report
 
 
@@ -55,7 +54,7 @@ def report(
         elif fmt is Format.csv:
             typer.echo(report_csv(result), nl=False)
         else:
-            print_report(Console(), result)
+            print_report(console(), result)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from rich.progress import Progress
 
 from cswork import Engine, VirtualClock
 from cswork.cli._common import StoreOption, engine_for, workflows_dir
-from cswork.cli._tables import history_table, print_report
+from cswork.cli._tables import console, history_table, print_report
 from cswork.report import build_report
 from cswork.simulation import CountingNotifier, Simulator, TrafficConfig
 
@@ -29,10 +29,10 @@ def _ids(seed: int) -> Callable[[], str]:
     return lambda: uuid.UUID(int=rng.getrandbits(128), version=4).hex
 
 
-def run_simulation(engine: Engine, config: TrafficConfig, console: Console) -> float:
+def run_simulation(engine: Engine, config: TrafficConfig, out: Console) -> float:
     """Play the traffic with a progress bar; returns the seconds it took."""
     began = wall.perf_counter()
-    with Progress(console=console, transient=True) as bar:
+    with Progress(console=out, transient=True) as bar:
         task = bar.add_task("simulating days", total=config.days)
         Simulator(engine, config).run(
             lambda done, total: bar.update(task, completed=done)
@@ -53,7 +53,7 @@ def simulate(
     ),
 ) -> None:
     """Generate realistic traffic, run it on a virtual clock, print the report."""
-    console = Console()
+    out = console()
     try:
         first = date.fromisoformat(start)
     except ValueError:
@@ -65,11 +65,11 @@ def simulate(
     with engine_for(
         store, workflows, clock=_clock(first), notifier=notifier, id_factory=_ids(seed)
     ) as engine:
-        secs = run_simulation(engine, config, console)
+        secs = run_simulation(engine, config, out)
         report = build_report(engine)
-        print_report(console, report)
+        print_report(out, report)
         total = sum(sum(c.values()) for c in report.outcomes.values())
-        console.print(
+        out.print(
             f"{total} cases over {days} days (seed {seed}) in {secs:.1f} s; "
             f"{sum(notifier.counts.values())} notifications sent"
         )
@@ -91,14 +91,14 @@ def demo(
     seed: Annotated[int, typer.Option()] = 1,
 ) -> None:
     """A month of traffic through every shipped SOP on a SQLite file, and the report."""
-    console = Console()
+    out = console()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     source = workflows_dir(None)
     config = TrafficConfig(
         days=days, cases_per_day=cases_per_day, seed=seed, start=DEFAULT_START
     )
-    console.print(
+    out.print(
         f"Simulating {days} days x ~{cases_per_day} cases/day through the "
         f"SOPs in {source} on sqlite:///{db} …"
     )
@@ -109,22 +109,22 @@ def demo(
         notifier=CountingNotifier(),
         id_factory=_ids(seed),
     ) as engine:
-        secs = run_simulation(engine, config, console)
+        secs = run_simulation(engine, config, out)
         report = build_report(engine)
-        print_report(console, report)
+        print_report(out, report)
         total = sum(sum(c.values()) for c in report.outcomes.values())
-        console.print(
+        out.print(
             f"\n{total} cases, {len(report.breached_cases)} with a missed "
             f"deadline, simulated in {secs:.1f} s."
         )
         if report.breached_cases:
             cid = report.breached_cases[0]
-            console.print(
+            out.print(
                 history_table(
                     engine.history(cid), f"History of one breached case, {cid}"
                 )
             )
-            console.print(
+            out.print(
                 f"\nWhere to look next:\n"
                 f"  the store:          {db} (SQLite; open it with sqlite3)\n"
                 f"  one case:           cswork case show {cid} --store sqlite:///{db}\n"
