@@ -51,6 +51,7 @@ def test_every_shipped_file_loads():
         "repair",
         "parts_scrap",
         "emergency",
+        "drill_program",
     }
     assert [c.definition.calendar for c in defs.calendars] == ["default"]
 

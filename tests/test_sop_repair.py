@@ -284,3 +284,29 @@ def test_emergency_full_path_and_drill(engine: Engine, notifier: Recorder, drill
     assert case.breaches == 1
     assert "deadline:notify_within_15m:breached" in steps(engine, case.id)
     assert_consistent(engine, case.id)
+
+
+def test_quarterly_drills_start_emergency_drills_and_missed_quarters_are_recorded(
+    engine: Engine,
+):
+    program = engine.start("drill_program", MANAGER, {"program": "2026 drills"})
+    engine.advance(timedelta(days=30))
+    engine.fire(
+        program.id,
+        "hold_drill",
+        MANAGER,
+        {"description": "data centre fire", "emergency_type": "other"},
+    )
+    (drill,) = engine.query(workflow="emergency")
+    assert drill.data == {
+        "description": "data centre fire",
+        "emergency_type": "other",
+        "drill": True,
+    }
+    engine.advance(timedelta(days=200))  # two quarters with no drill
+    periods = [
+        h.detail["outcome"] for h in engine.history(program.id) if h.kind == "period"
+    ]
+    assert periods == ["met", "missed"]
+    assert engine.get(program.id).breaches == 1
+    assert_consistent(engine, program.id)

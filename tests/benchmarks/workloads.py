@@ -453,9 +453,14 @@ def make_workflow_files(target: Path, count: int) -> None:
         wid = src.stem
         new = f"{wid}_{n:03d}"
         text = text.replace(f"workflow: {wid}\n", f"workflow: {new}\n")
-        if wid == "repair":  # it starts parts_scrap cases: link the copy just before it
+        # Files that start other workflows' cases link to the copy next to them.
+        if wid == "repair":
             text = text.replace(
                 "start_case: parts_scrap", f"start_case: parts_scrap_{n - 1:03d}"
+            )
+        if wid == "drill_program":
+            text = text.replace(
+                "start_case: emergency", f"start_case: emergency_{n + 1:03d}"
             )
         (target / f"{new}.yaml").write_text(text, encoding="utf-8")
 
