@@ -327,3 +327,18 @@ def test_explain_follows_the_current_chain_of_periods(
         (t for t in periods if t.period == latest.period - 1), key=lambda t: t.due_at
     )
     assert engine.explain(case.id, latest.id).start == previous.due_at
+
+
+def test_an_at_deadline_whose_condition_is_false_stays_unarmed_when_its_time_is_set(
+    clock: VirtualClock,
+):
+    text = FLOW.replace(
+        "    at: when_at\n", "    at: when_at\n    when: level == high\n"
+    )
+    flow = Engine([load_text(text)], store=MemoryStore(), clock=clock)  # type: ignore[list-item]
+    low = start(flow, level="low")
+    flow.fire(low, "poke", A, {"when_at": "2026-03-03T15:00:00+08:00"})
+    assert "appointment" not in flow.get(low).armed
+    high = start(flow, level="high")
+    flow.fire(high, "poke", A, {"when_at": "2026-03-03T15:00:00+08:00"})
+    assert "appointment" in flow.get(high).armed

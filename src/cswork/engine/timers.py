@@ -204,7 +204,16 @@ class Deadlines:
             if was_in and not is_in:
                 self._drop(d, plan, "cancelled")
             elif was_in and is_in:
-                self._inside(d, plan, event, changes, case_id, now, data)
+                self._inside(
+                    d,
+                    plan,
+                    event,
+                    changes,
+                    case_id,
+                    now,
+                    data,
+                    d.when is None or d.when(data, counters, view),
+                )
             elif is_in and (d.when is None or d.when(data, counters, view)):
                 self.arm(d, case_id, now, data, plan)
         return plan
@@ -254,6 +263,7 @@ class Deadlines:
         case_id: str,
         now: datetime,
         data: Mapping[str, Scalar],
+        applies: bool,
     ) -> None:
         if event in d.met_by and d.name in plan.armed:
             if d.every is not None:
@@ -262,5 +272,7 @@ class Deadlines:
             else:
                 self._drop(d, plan, "met")
         elif d.spec.at is not None and d.spec.at in changes:
+            # The time moved (or was set): re-arm, if the deadline applies.
             self._drop(d, plan, "cancelled")
-            self.arm(d, case_id, now, data, plan)
+            if applies:
+                self.arm(d, case_id, now, data, plan)
