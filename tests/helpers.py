@@ -43,3 +43,29 @@ def steps(engine: Engine, case_id: str) -> list[str]:
         else:
             out.append(f"{h.kind}:{h.event}:{h.detail.get('outcome', '')}".rstrip(":"))
     return out
+
+
+RECORD = {
+    "organisation": "ACME",
+    "contact_person": "Ms Chen",
+    "phone": "021-5555",
+    "request": "replace the unit",
+    "expectation": "this week",
+    "apologised": True,
+}
+
+
+def routed_complaint(
+    engine: Engine, severity: str = "general", type_: str = "product"
+) -> str:
+    """A complaint taken, recorded and classified; returns its id."""
+    from .conftest import AGENT, LEAD
+
+    case = engine.start(
+        "complaint",
+        AGENT,
+        {"customer_id": "C-1", "channel": "phone", "summary": "unit broken"},
+    )
+    engine.fire(case.id, "record", LEAD, RECORD)
+    engine.fire(case.id, "classify", LEAD, {"type": type_, "severity": severity})
+    return case.id

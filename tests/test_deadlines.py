@@ -12,7 +12,7 @@ from cswork.definition import load_text
 from cswork.storage import MemoryStore
 
 from .conftest import AGENT, LEAD, local
-from .helpers import assert_consistent, steps
+from .helpers import assert_consistent, routed_complaint, steps
 
 FLOW = """\
 workflow: flow
@@ -286,23 +286,7 @@ def test_explain_follows_the_current_chain_of_periods(
 
     from .conftest import HEAD
 
-    case = engine.start(
-        "complaint", AGENT, {"customer_id": "C", "channel": "phone", "summary": "s"}
-    )
-    engine.fire(
-        case.id,
-        "record",
-        LEAD,
-        {
-            "organisation": "o",
-            "contact_person": "p",
-            "phone": "1",
-            "request": "r",
-            "expectation": "e",
-            "apologised": True,
-        },
-    )
-    engine.fire(case.id, "classify", LEAD, {"type": "product", "severity": "important"})
+    case = engine.get(routed_complaint(engine, "important"))
     engine.advance(timedelta(days=3))
     engine.fire(
         case.id,

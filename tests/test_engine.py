@@ -26,7 +26,7 @@ from cswork.definition import load_text
 from cswork.storage import MemoryStore, SQLiteStore
 
 from .conftest import AGENT, LEAD, WORKFLOWS, Recorder, local
-from .helpers import assert_consistent, snapshot
+from .helpers import assert_consistent, routed_complaint, snapshot
 from .test_loader import GOOD
 
 V2 = (
@@ -171,23 +171,7 @@ def test_failed_notifications_are_retried_after_their_lease(clock: VirtualClock)
 
     flaky = Flaky()
     engine = Engine.from_directory(WORKFLOWS, clock=clock, notifier=flaky)
-    case = engine.start(
-        "complaint", AGENT, {"customer_id": "C", "channel": "phone", "summary": "s"}
-    )
-    engine.fire(
-        case.id,
-        "record",
-        LEAD,
-        {
-            "organisation": "o",
-            "contact_person": "p",
-            "phone": "1",
-            "request": "r",
-            "expectation": "e",
-            "apologised": True,
-        },
-    )
-    engine.fire(case.id, "classify", LEAD, {"type": "product", "severity": "urgent"})
+    routed_complaint(engine, "urgent")
     assert flaky.notices == []
     flaky.fail = False
     assert engine.deliver() == 0  # still leased
@@ -297,23 +281,7 @@ def test_outbox_items_are_delivered_once_and_acknowledged_in_batches(
     engine = Engine.from_directory(
         WORKFLOWS, store=store, clock=clock, notifier=notifier
     )
-    case = engine.start(
-        "complaint", AGENT, {"customer_id": "C", "channel": "phone", "summary": "s"}
-    )
-    engine.fire(
-        case.id,
-        "record",
-        LEAD,
-        {
-            "organisation": "o",
-            "contact_person": "p",
-            "phone": "1",
-            "request": "r",
-            "expectation": "e",
-            "apologised": True,
-        },
-    )
-    engine.fire(case.id, "classify", LEAD, {"type": "product", "severity": "urgent"})
+    routed_complaint(engine, "urgent")
     assert len(notifier.notices) == 2  # delivered at once, not yet acknowledged
     other = Engine.from_directory(
         WORKFLOWS, store=store, clock=clock, notifier=notifier

@@ -16,27 +16,11 @@ from cswork import (
 )
 
 from .conftest import AGENT, HEAD, LEAD, MANAGER, Recorder, local
-from .helpers import assert_consistent, snapshot, steps
-
-RECORD = {
-    "organisation": "ACME",
-    "contact_person": "Ms Chen",
-    "phone": "021-5555",
-    "request": "replace the unit",
-    "expectation": "this week",
-    "apologised": True,
-}
+from .helpers import RECORD, assert_consistent, routed_complaint, snapshot, steps
 
 
 def routed(engine: Engine, severity: str = "general", type_: str = "product") -> str:
-    case = engine.start(
-        "complaint",
-        AGENT,
-        {"customer_id": "C-1", "channel": "phone", "summary": "unit broken"},
-    )
-    engine.fire(case.id, "record", LEAD, RECORD)
-    engine.fire(case.id, "classify", LEAD, {"type": type_, "severity": severity})
-    return case.id
+    return routed_complaint(engine, severity, type_)
 
 
 def resolve_and_inform(engine: Engine, cid: str) -> None:

@@ -1,16 +1,13 @@
 """``PostgresStore``: many engine processes on one PostgreSQL database.
 
-- A ``psycopg_pool`` pool; each method is one transaction on one pooled
-  connection, checked when taken (one extra round trip), so connections broken
-  by a server restart are replaced instead of failing calls. ``batch()`` holds
-  one connection and runs inner operations in savepoints.
-- Timers are claimed with ``FOR UPDATE OF c, t SKIP LOCKED`` on timers joined
-  to their cases and fired in the claiming transaction: exactly once across
-  workers, and a claimer never waits for a case a concurrent ``commit`` holds.
-- A transaction that arms timers sends ``NOTIFY cswork_timers`` (payload: the
-  earliest due time in µs); ``listen()`` turns these into calls.
-- The timers table is a queue: autovacuum/ANALYZE must keep up (``ANALYZE
-  timers`` after bulk loads), or the claim plan degrades.
+- Each method is one transaction on a pooled connection (pinged only after
+  it sat idle); a step's writes go in one pipelined round trip. ``batch()``
+  holds one connection and runs inner operations in savepoints.
+- Due timers are claimed with ``FOR UPDATE OF c, t SKIP LOCKED`` and fired in
+  the claiming transaction: exactly once across workers, never waiting for a
+  case that a concurrent ``commit`` holds.
+- Arming timers sends ``NOTIFY cswork_timers``; ``listen()`` turns it into calls.
+- The timers table is a queue: ``ANALYZE timers`` after bulk loads.
 """
 
 from __future__ import annotations
@@ -103,15 +100,13 @@ class PostgresStore(SQLReads, Store):
     """A store in a PostgreSQL database, shared by any number of processes.
 
     Args:
-        dsn: a libpq connection string or URL, e.g.
-            ``postgresql://cswork@db.example/cswork``.
+        dsn: a libpq connection string or URL (``postgresql://u@host/db``).
         schema: keep the tables in this schema (created if missing) instead of
             the connection's default one; lower-case letters, digits and ``_``.
         min_size: connections the pool keeps open.
         max_size: the most connections the pool opens.
         synchronous_commit: ``False`` trades the last transactions on a server
-            crash for speed (never corruption): PostgreSQL's
-            ``synchronous_commit = off``.
+            crash for speed (``synchronous_commit = off``; never corruption).
         connect_timeout: seconds to wait for a connection (at start, and for
             each operation while the server is unreachable).
 
