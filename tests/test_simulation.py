@@ -79,3 +79,16 @@ def test_report_counts_add_up():
 def test_a_simulation_needs_a_virtual_clock():
     with pytest.raises(ClockError):
         Simulator(Engine.from_directory(WORKFLOWS, clock=SystemClock()), CONFIG)
+
+
+def test_complaints_are_counted_by_type_and_month():
+    engine = simulate()
+    report = build_report(engine)
+    complaints = engine.query(workflow="complaint")
+    typed = [c for c in complaints if "type" in c.data]
+    assert sum(
+        n for (wf, _, _), n in report.by_type.items() if wf == "complaint"
+    ) == len(typed)
+    assert {month for (_, month, _) in report.by_type} == {"2026-02"}
+    rows = report.as_dict()["by_type_and_month"]
+    assert all(r["workflow"] == "complaint" for r in rows)

@@ -67,6 +67,11 @@ def report_tables(report: Report) -> list[Table]:
             str(d.periods_missed),
             _pct(d.compliance),
         )
+    by_type = Table(title="Cases by type and month (003)")
+    for col in ("workflow", "month", "type", "cases"):
+        by_type.add_column(col, justify="right" if col == "cases" else "left")
+    for (wf, month, kind), n in sorted(report.by_type.items()):
+        by_type.add_row(wf, month, kind, str(n))
     quality = Table(title="Quality indicators (sop-spec.md, 002 §9.1.2)")
     for col in ("indicator", "value", "target", "met"):
         quality.add_column(col)
@@ -84,7 +89,7 @@ def report_tables(report: Report) -> list[Table]:
             i.target,
             "—" if i.ok is None else ("yes" if i.ok else "[red]no[/]"),
         )
-    return [cases, deadlines, quality]
+    return [cases, deadlines, by_type, quality]
 
 
 def print_report(console: Console, report: Report) -> None:
@@ -114,6 +119,8 @@ def report_csv(report: Report) -> str:
                 ),
             ]
         )
+    for (wf, month, kind), n in sorted(report.by_type.items()):
+        w.writerow(["by_type", wf, f"{month} {kind}", n, ""])
     for i in report.indicators:
         w.writerow(
             ["indicator", "", i.name, "" if i.value is None else i.value, i.target]
