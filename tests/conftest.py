@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -7,6 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings
+
+# In CI (.ci/run sets CSWORK_CI) property tests replay the same examples every
+# run, so that landing never depends on the luck of a random seed; local and
+# long runs keep exploring.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CSWORK_CI"):
+    settings.load_profile("ci")
 
 from cswork import Actor, Engine, VirtualClock
 from cswork.storage import MemoryStore, Store

@@ -12,6 +12,12 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 SECONDS = int(os.environ.get("CSWORK_FUZZ_SECONDS", "15"))
+# In CI a fixed seed and number of runs make the fuzz run the same every time.
+BUDGET = (
+    ["-seed=1", "-runs=15000"]
+    if os.environ.get("CSWORK_CI") and "CSWORK_FUZZ_SECONDS" not in os.environ
+    else []
+)
 
 pytest.importorskip("atheris", reason="atheris is in the dev extra on Linux")
 pytestmark = pytest.mark.slow
@@ -26,6 +32,7 @@ def test_fuzzer_finds_nothing(target: str, tmp_path: Path):
             sys.executable,
             str(HERE / target),
             f"-max_total_time={SECONDS}",
+            *BUDGET,
             "-rss_limit_mb=2048",
             "-timeout=10",
             f"-artifact_prefix={tmp_path}/",
