@@ -326,3 +326,22 @@ def test_an_at_deadline_whose_condition_is_false_stays_unarmed_when_its_time_is_
     high = start(flow, level="high")
     flow.fire(high, "poke", A, {"when_at": "2026-03-03T15:00:00+08:00"})
     assert "appointment" in flow.get(high).armed
+
+
+def test_a_step_taken_after_an_unfired_due_time_records_the_breach_first(
+    engine: Engine, clock: VirtualClock
+):
+    """No worker ran (the clock was merely set): the late step must not hide the miss."""
+    case = engine.start(
+        "inquiry", AGENT, {"customer_id": "C", "channel": "email", "question": "?"}
+    )
+    clock.set(local(2026, 3, 3, 12, 30))  # due 11:00; nothing has fired it
+    engine.fire(case.id, "respond", AGENT)
+    assert [h.kind for h in engine.history(case.id)] == [
+        "start",
+        "warning",
+        "deadline",
+        "event",
+    ]
+    assert engine.get(case.id).breaches == 1
+    assert_consistent(engine, case.id)

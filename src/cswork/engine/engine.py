@@ -272,10 +272,15 @@ class Engine:
         """
         actor, payload = check_actor(actor), check_data(data)
         case = self.get(case_id)
+        now = self.clock.now()
+        if _overdue(case, now):
+            # A deadline of this case fell due and no worker has fired it yet
+            # (none running, or not yet woken): fire it first, so that a step
+            # taken too late records the breach instead of cancelling it.
+            self.run_due()
+            case = self.get(case_id)
         stepper = self._stepper(case.workflow_id, case.workflow_version)
-        change = self._outbox.lease(
-            stepper.event(case, event, actor, payload, self.clock.now())
-        )
+        change = self._outbox.lease(stepper.event(case, event, actor, payload, now))
         self.store.commit(change)
         self._after(change)
         return change.case
@@ -427,6 +432,11 @@ class Engine:
         self, workflow_id: str, actor: Actor, data: dict[str, object], case_id: str
     ) -> object:
         return self.start(workflow_id, actor, data, case_id=case_id)
+
+
+def _overdue(case: Case, now: datetime) -> bool:
+    """Has one of the case's armed deadlines fallen due?"""
+    return any(datetime.fromisoformat(due) <= now for due in case.armed.values())
 
 
 def _working_calendar(
