@@ -17,7 +17,7 @@ from rich.progress import Progress
 from cswork import Engine, VirtualClock
 from cswork.cli._common import StoreOption, engine_for, workflows_dir
 from cswork.cli._tables import console, history_table, print_report
-from cswork.report import build_report
+from cswork.report import Report, build_report
 from cswork.simulation import CountingNotifier, Simulator, TrafficConfig
 
 DEFAULT_START = date(2026, 3, 2)
@@ -65,14 +65,21 @@ def simulate(
     with engine_for(
         store, workflows, clock=_clock(first), notifier=notifier, id_factory=_ids(seed)
     ) as engine:
-        secs = run_simulation(engine, config, out)
-        report = build_report(engine)
-        print_report(out, report)
-        total = sum(sum(c.values()) for c in report.outcomes.values())
+        _, total, secs = _play_and_report(engine, config, out)
         out.print(
             f"{total} cases over {days} days (seed {seed}) in {secs:.1f} s; "
             f"{sum(notifier.counts.values())} notifications sent"
         )
+
+
+def _play_and_report(
+    engine: Engine, config: TrafficConfig, out: Console
+) -> tuple[Report, int, float]:
+    """Play the traffic, print the report; returns it, the case count and seconds."""
+    secs = run_simulation(engine, config, out)
+    report = build_report(engine)
+    print_report(out, report)
+    return report, sum(sum(c.values()) for c in report.outcomes.values()), secs
 
 
 def _clock(first: date) -> VirtualClock:
@@ -109,10 +116,7 @@ def demo(
         notifier=CountingNotifier(),
         id_factory=_ids(seed),
     ) as engine:
-        secs = run_simulation(engine, config, out)
-        report = build_report(engine)
-        print_report(out, report)
-        total = sum(sum(c.values()) for c in report.outcomes.values())
+        report, total, secs = _play_and_report(engine, config, out)
         out.print(
             f"\n{total} cases, {len(report.breached_cases)} with a missed "
             f"deadline, simulated in {secs:.1f} s."

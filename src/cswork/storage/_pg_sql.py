@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cswork.storage import codec
+from cswork.storage._sql import insert_sql, update_case_sql
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
@@ -42,29 +43,17 @@ CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
 #: format version → SQL that upgrades a store from the version before it.
 MIGRATIONS: dict[int, str] = {}
 
-CASE_COLS = ", ".join(codec.CASE_COLUMNS)
-TIMER_COLS = ", ".join(codec.TIMER_COLUMNS)
-ENTRY_COLS = ", ".join(codec.ENTRY_COLUMNS)
-OUTBOX_COLS = ", ".join(codec.OUTBOX_COLUMNS)
 N_TIMER = len(codec.TIMER_COLUMNS)
 DEF_NAMES = ("workflow_id", "version", "digest", "source")
 DEF_COLS = ", ".join(DEF_NAMES)
-
-
-def insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-
-
-INSERT_CASE = insert_sql("cases", codec.CASE_COLUMNS) + " ON CONFLICT (id) DO NOTHING"
-INSERT_ENTRY = insert_sql("history", codec.ENTRY_COLUMNS)
-INSERT_TIMER = insert_sql("timers", codec.TIMER_COLUMNS)
-INSERT_OUTBOX = insert_sql("outbox", codec.OUTBOX_INSERT_COLUMNS)
-UPDATE_CASE = (
-    "UPDATE cases SET state = %s, data = %s, counters = %s, customer = %s,"
-    " closed = %s, breaches = %s, armed = %s, version = %s, updated_at = %s"
-    " WHERE id = %s AND version = %s"
+INSERT_CASE = (
+    insert_sql("cases", codec.CASE_COLUMNS, "%s") + " ON CONFLICT (id) DO NOTHING"
 )
+INSERT_ENTRY = insert_sql("history", codec.ENTRY_COLUMNS, "%s")
+INSERT_TIMER = insert_sql("timers", codec.TIMER_COLUMNS, "%s")
+INSERT_OUTBOX = insert_sql("outbox", codec.OUTBOX_INSERT_COLUMNS, "%s")
+UPDATE_CASE = update_case_sql("%s")
+
 # Lock the case before its timer: a case locked elsewhere (a concurrent
 # commit) makes the row skipped before any of its timers is locked.
 CLAIM = (

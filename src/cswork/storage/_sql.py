@@ -12,6 +12,21 @@ from cswork.storage import codec
 CASE_COLS = ", ".join(codec.CASE_COLUMNS)
 ENTRY_COLS = ", ".join(codec.ENTRY_COLUMNS)
 TIMER_COLS = ", ".join(codec.TIMER_COLUMNS)
+OUTBOX_COLS = ", ".join(codec.OUTBOX_COLUMNS)
+
+
+def insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
+    """``INSERT INTO table (columns) VALUES (marks)`` with ``mark`` placeholders."""
+    marks = ", ".join([mark] * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def update_case_sql(mark: str) -> str:
+    """The versioned case update: the new values, then the id and expected version."""
+    sets = ", ".join(f"{c} = {mark}" for c in (
+        "state", "data", "counters", "customer", "closed", "breaches", "armed",
+        "version", "updated_at"))  # fmt: skip
+    return f"UPDATE cases SET {sets} WHERE id = {mark} AND version = {mark}"
 
 
 def where(query: CaseQuery, mark: str) -> tuple[str, list[Any]]:

@@ -38,7 +38,6 @@ from cswork.records import (
 from cswork.storage import codec
 from cswork.storage._pg_listen import Listener
 from cswork.storage._pg_sql import (
-    CASE_COLS,
     CLAIM,
     DEF_COLS,
     DEF_NAMES,
@@ -48,11 +47,10 @@ from cswork.storage._pg_sql import (
     INSERT_TIMER,
     MIGRATIONS,
     N_TIMER,
-    OUTBOX_COLS,
     SCHEMA,
     UPDATE_CASE,
 )
-from cswork.storage._sql import SQLReads
+from cswork.storage._sql import CASE_COLS, OUTBOX_COLS, SQLReads
 from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
 
 try:

@@ -36,7 +36,14 @@ from cswork.records import (
     StoredDefinition,
 )
 from cswork.storage import codec
-from cswork.storage._sql import SQLReads
+from cswork.storage._sql import (
+    CASE_COLS,
+    OUTBOX_COLS,
+    TIMER_COLS,
+    SQLReads,
+    insert_sql,
+    update_case_sql,
+)
 from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -79,21 +86,11 @@ CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
 #: format version → SQL that upgrades a store from the version before it.
 MIGRATIONS: dict[int, str] = {}
 
-_CASE_COLS = ", ".join(codec.CASE_COLUMNS)
-_TIMER_COLS = ", ".join(codec.TIMER_COLUMNS)
-_ENTRY_COLS = ", ".join(codec.ENTRY_COLUMNS)
-_OUTBOX_COLS = ", ".join(codec.OUTBOX_COLUMNS)
-_INSERT_CASE = f"INSERT INTO cases ({_CASE_COLS}) VALUES ({', '.join('?' * 13)})"
-_INSERT_ENTRY = f"INSERT INTO history ({_ENTRY_COLS}) VALUES ({', '.join('?' * 12)})"
-_INSERT_TIMER = f"INSERT INTO timers ({_TIMER_COLS}) VALUES ({', '.join('?' * 10)})"
-_INSERT_OUTBOX = (
-    f"INSERT INTO outbox ({', '.join(codec.OUTBOX_INSERT_COLUMNS)})"
-    f" VALUES ({', '.join('?' * len(codec.OUTBOX_INSERT_COLUMNS))})"
-)
-_UPDATE_CASE = (
-    "UPDATE cases SET state = ?, data = ?, counters = ?, customer = ?, closed = ?,"
-    " breaches = ?, armed = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?"
-)
+_INSERT_CASE = insert_sql("cases", codec.CASE_COLUMNS, "?")
+_INSERT_ENTRY = insert_sql("history", codec.ENTRY_COLUMNS, "?")
+_INSERT_TIMER = insert_sql("timers", codec.TIMER_COLUMNS, "?")
+_INSERT_OUTBOX = insert_sql("outbox", codec.OUTBOX_INSERT_COLUMNS, "?")
+_UPDATE_CASE = update_case_sql("?")
 
 
 def _marks(n: int) -> str:
@@ -266,7 +263,7 @@ class SQLiteStore(SQLReads, Store):
             self._write_rest(db, change)
 
     def load_case(self, case_id: str) -> Case:  # noqa: D102
-        rows = self._read(f"SELECT {_CASE_COLS} FROM cases WHERE id = ?", (case_id,))
+        rows = self._read(f"SELECT {CASE_COLS} FROM cases WHERE id = ?", (case_id,))
         if not rows:
             raise CaseNotFoundError(case_id)
         return codec.case_from(rows[0])
@@ -329,7 +326,7 @@ class SQLiteStore(SQLReads, Store):
     ) -> list[CaseChange]:
         with self._tx() as db:
             rows = db.execute(
-                f"SELECT {_TIMER_COLS} FROM timers WHERE state = 'pending'"
+                f"SELECT {TIMER_COLS} FROM timers WHERE state = 'pending'"
                 " AND due_at <= ? ORDER BY due_at, rowid LIMIT ?",
                 (codec.to_us(now), limit),
             ).fetchall()
@@ -340,7 +337,7 @@ class SQLiteStore(SQLReads, Store):
             cases = {
                 r[0]: codec.case_from(r)
                 for r in db.execute(
-                    f"SELECT {_CASE_COLS} FROM cases WHERE id IN ({_marks(len(ids))})",
+                    f"SELECT {CASE_COLS} FROM cases WHERE id IN ({_marks(len(ids))})",
                     ids,
                 )
             }
@@ -392,7 +389,7 @@ class SQLiteStore(SQLReads, Store):
                 limit,
             ]
             rows = db.execute(
-                f"SELECT {_OUTBOX_COLS} FROM outbox WHERE claim_until <= ?{by_case}"
+                f"SELECT {OUTBOX_COLS} FROM outbox WHERE claim_until <= ?{by_case}"
                 " ORDER BY rowid LIMIT ?",
                 params,
             ).fetchall()
