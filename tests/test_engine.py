@@ -232,8 +232,11 @@ def test_a_stale_write_loses_and_writes_nothing(engine: Engine):
     case = engine.start(
         "inquiry", AGENT, {"customer_id": "C", "channel": "phone", "question": "?"}
     )
-    stepper = engine._stepper("inquiry")
-    stale = stepper.event(case, "respond", AGENT, {}, engine.clock.now())
+    from cswork.engine.check import check_event
+
+    planner = engine._planner("inquiry")
+    request = check_event(planner.wf, case, "respond", AGENT, {}, {})
+    stale = planner.event(case, request, engine.clock.now())
     engine.fire(case.id, "respond", AGENT)
     before = snapshot(engine, case.id)
     with pytest.raises(ConflictError):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cswork import Actor, ConflictError, Engine, VirtualClock
-from cswork.storage import SQLiteStore
+from cswork import Actor, ConflictError, Engine, IllegalEventError, VirtualClock
+from cswork.storage import FORMAT_VERSION, SQLiteStore
 from cswork.storage.url import open_store
 from cswork.testing import invariants as inv
 
@@ -69,7 +69,11 @@ def check_all(engine: Engine) -> list[str]:
     return ids
 
 
-def test_two_engines_racing_on_one_case_exactly_one_wins(url: str):
+@pytest.mark.parametrize("pinned", [False, True], ids=["re-decided", "if-match"])
+def test_two_engines_racing_on_one_case_exactly_one_wins(url: str, pinned: bool):
+    """Both decide on version 1; one commits. The loser decides again on the
+    case as it is now (respond is no longer allowed), or — when the caller
+    pinned the version it saw — gets a conflict."""
     first, second = engine_at(url), engine_at(url)
     case = first.start(
         "inquiry", AGENT, {"customer_id": "C", "channel": "email", "question": "?"}
@@ -79,25 +83,31 @@ def test_two_engines_racing_on_one_case_exactly_one_wins(url: str):
     for engine in (first, second):
         real = engine.store.commit
 
-        def commit(change, real=real):  # type: ignore[no-untyped-def]
-            barrier.wait(timeout=10)  # both have read version 1 by now
+        def commit(change, real=real, waited=set()):  # type: ignore[no-untyped-def]  # noqa: B006
+            if not waited:  # both have read version 1 by now
+                waited.add(True)
+                barrier.wait(timeout=10)
             real(change)
 
         engine.store.commit = commit  # type: ignore[method-assign]
 
     def go(engine: Engine) -> None:
         try:
-            engine.fire(case.id, "respond", AGENT)
+            engine.fire(
+                case.id, "respond", AGENT, expected_version=1 if pinned else None
+            )
             results.append("ok")
         except ConflictError:
             results.append("conflict")
+        except IllegalEventError:
+            results.append("refused")
 
     threads = [threading.Thread(target=go, args=(e,)) for e in (first, second)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == ["conflict", "ok"]
+    assert sorted(results) == sorted(["conflict" if pinned else "refused", "ok"])
     assert [h.event for h in first.history(case.id)] == ["start", "respond"]
     inv.check_case(first, case.id)
 
@@ -156,7 +166,7 @@ def test_sqlite_file_shared_by_processes_survives_a_killed_writer(tmp_path: Path
     stream.stdout.readline()
     kill(stream)
     store = SQLiteStore(db)  # recovers the WAL; the last commit is intact or absent
-    assert store.format_version == 1
+    assert store.format_version == FORMAT_VERSION
     engine = Engine.from_directory(WORKFLOWS, store=store, clock=VirtualClock(T0))
     check_all(engine)
 

@@ -16,6 +16,7 @@
     ├── ConflictError              another writer changed the case first; safe to retry
     ├── StorageError               the backend failed; the driver error is __cause__
     │   └── StoredFormatError          data written by a newer cswork, or unreadable
+    ├── InvalidArgumentError       (also TypeError, ValueError) a call's argument is unusable
     └── ClockError                 (also ValueError) naive datetime, time moved backwards
 
 Every ``RejectedError`` guarantees that the store, the history and the timers
@@ -227,6 +228,14 @@ class StorageError(CsworkError):
 
 class StoredFormatError(StorageError):
     """Stored data cannot be read by this version of cswork."""
+
+
+class InvalidArgumentError(CsworkError, TypeError, ValueError):
+    """An argument of a call is of the wrong type or out of range.
+
+    This is a programming error of the caller (a limit of 0, an actor given as
+    text), not a refusal of the workflow: nothing was read or written.
+    """
 
 
 class ClockError(CsworkError, ValueError):

@@ -4,7 +4,11 @@ These are frozen dataclasses: cheap on the hot path, compared by value (what
 the differential tests between backends rely on), and never mutated in place.
 Case data is JSON-native — strings, numbers, booleans and null — with
 datetimes held as ISO 8601 strings in UTC, so that every backend stores and
-returns exactly the same values.
+returns exactly the same values. Record fields that are times (``at``,
+``due_at``, ``armed``…) are aware ``datetime`` objects in UTC.
+
+Records are values: never mutate the mappings they hold (a store or an
+engine may share them between records).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeAlias
+
+from cswork.errors import InvalidArgumentError
 
 #: A value of case data: what JSON can hold, without nesting.
 Scalar: TypeAlias = str | int | float | bool | None
@@ -67,7 +73,9 @@ class Case:
         customer: the customer key (for per-customer queries), if any.
         closed: True once the case is in a final state.
         breaches: how many deadlines of this case were missed.
-        armed: the deadlines armed now → their next due time (ISO text, UTC).
+        armed: the deadlines armed now → when each next falls due (UTC).
+        timer_ids: the deadlines armed now → the ids of their pending timers
+            (the deadline's own timer first, then its warning's).
         version: the number of history entries; every commit appends at
             least one, so it also guards against lost updates.
         created_at: when the case started (aware, UTC).
@@ -83,10 +91,16 @@ class Case:
     customer: str | None
     closed: bool
     breaches: int
-    armed: Mapping[str, str]
+    armed: Mapping[str, datetime]
+    timer_ids: Mapping[str, tuple[str, ...]]
     version: int
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def next_due_at(self) -> datetime | None:
+        """The earliest due time of the case's armed deadlines, or None."""
+        return min(self.armed.values()) if self.armed else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,30 +217,37 @@ class OutboxItem:
 class CaseChange:
     """Everything one step changes, written by the store in one transaction.
 
-    The store applies, in this order: the case update (only if the stored
-    version equals ``expected_version``), the history entries, marking
-    ``fired_timer`` fired, cancelling and then meeting pending timers by
-    deadline name, arming new timers, and queueing the outbox items.
+    The store applies, in this order: the case (created when
+    ``expected_version`` is 0, else updated only if the stored version equals
+    ``expected_version``), the history entries, marking ``fired_timer`` fired,
+    cancelling the pending timers in ``cancel``, marking the pending period
+    timers in ``meet`` met, arming the new timers, queueing the outbox items,
+    and creating the ``linked`` cases.
 
     Attributes:
         case: the case after the step;
             ``case.version == expected_version + len(entries)``.
-        expected_version: the version the engine read.
+        expected_version: the version the engine read (0: a new case).
         entries: history entries to append, with ``seq`` from
             ``expected_version + 1`` on.
-        cancel: deadline names whose pending timers are cancelled.
-        meet: deadline names whose pending period timers are marked met.
-        arm: new timers.
+        previous: the case as the engine read it, if it has it; a store may
+            use it to write only the columns that changed.
+        cancel: ids of pending timers of the case to cancel.
+        meet: ids of pending period timers of the case to mark met.
+        arm: new timers (pending), in arming order.
         fired_timer: id of the timer this step fires, or "".
         outbox: what to deliver after the commit.
         outbox_owner: if set, the outbox items are queued already leased to
             this worker (who delivers them right after the commit) ...
         outbox_until: ... until this time; after it, anyone may claim them.
+        linked: new cases started by this step (each a change with
+            ``expected_version`` 0), created in the same transaction.
     """
 
     case: Case
     expected_version: int
     entries: tuple[HistoryEntry, ...]
+    previous: Case | None = None
     cancel: tuple[str, ...] = ()
     meet: tuple[str, ...] = ()
     arm: tuple[Timer, ...] = ()
@@ -234,11 +255,15 @@ class CaseChange:
     outbox: tuple[OutboxItem, ...] = ()
     outbox_owner: str = ""
     outbox_until: datetime | None = None
+    linked: tuple[CaseChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaseQuery:
     """Filters for listing cases; None means "any".
+
+    Every field is checked when the query is made, so every store sees the
+    same, valid query.
 
     Attributes:
         workflow_id: only cases of this workflow.
@@ -246,7 +271,10 @@ class CaseQuery:
         customer: only cases of this customer.
         closed: only closed (True) or open (False) cases.
         breached: only cases with (True) or without (False) a missed deadline.
-        limit: at most this many, oldest first.
+        limit: at most this many, oldest first (0 or more).
+
+    Raises:
+        InvalidArgumentError: a field of the wrong type or out of range.
     """
 
     workflow_id: str | None = None
@@ -255,6 +283,42 @@ class CaseQuery:
     closed: bool | None = None
     breached: bool | None = None
     limit: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("workflow_id", "state", "customer"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgumentError(
+                    f"{name} must be text or None, not {type(value).__name__}"
+                )
+        for name in ("closed", "breached"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, bool):
+                raise InvalidArgumentError(
+                    f"{name} must be True, False or None, not {value!r:.40}"
+                )
+        check_count("limit", self.limit, optional=True)
+
+
+def check_count(
+    name: str, value: object, *, minimum: int = 0, optional: bool = False
+) -> None:
+    """Check an argument that counts something (a limit, a batch size).
+
+    Raises:
+        InvalidArgumentError: not a whole number (bools are not), or below
+            ``minimum``.
+    """
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(
+            f"{name} must be a whole number, not {type(value).__name__}"
+        )
+    if value < minimum:
+        raise InvalidArgumentError(f"{name} must be at least {minimum}, not {value}")
+    if value > 2**62:
+        raise InvalidArgumentError(f"{name} is too large: {value}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -246,7 +246,7 @@ class Simulator:
         now, rng, cal = self.engine.clock.now(), self.rng, self.calendar
         late = rng.random() < self.config.late
         at_due = [
-            datetime.fromisoformat(case.armed[n])
+            case.armed[n]
             for n, d in wf.deadlines.items()
             if d.at is not None and n in case.armed
         ]

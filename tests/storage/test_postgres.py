@@ -27,6 +27,7 @@ from cswork.testing.store_contract import (
     T0,
     created,
     everything,
+    fire_due,
     make_case,
     outbox,
     step,
@@ -156,7 +157,7 @@ def test_a_claimer_skips_a_locked_case_without_waiting(
     try:
         got: list[list[CaseChange]] = []
         worker = threading.Thread(
-            target=lambda: got.append(store.fire_due_timers(T0, handler, worker_id="w"))
+            target=lambda: got.append(fire_due(store, T0, handler, worker_id="w"))
         )
         started = time.monotonic()
         worker.start()
@@ -170,7 +171,7 @@ def test_a_claimer_skips_a_locked_case_without_waiting(
         holder.rollback()
         holder.close()
         probe.close()
-    again = store.fire_due_timers(T0, fire, worker_id="w")
+    again = fire_due(store, T0, fire, worker_id="w")
     assert [c.case.id for c in again] == [locked.id, locked.id]
     assert store.load_case(locked.id).breaches == 2
 

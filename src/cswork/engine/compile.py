@@ -1,10 +1,14 @@
-"""A workflow definition compiled for running: one shared ``transitions`` Machine.
+"""A workflow definition compiled for running, once per (workflow id, version).
 
-This is the only module that imports ``transitions``. Each (workflow id,
-version) gets one ``Machine`` built with ``model=None``; cases are never added
-to it. To fire an event we hand the machine a short-lived ``_Step`` object
-that carries the case's state, and the machine runs its guards on it and sets
-its new state (see research/deps.md §2: ``add_model`` is quadratic).
+The hot path uses a dispatch table — (state, event) → the candidate steps in
+file order, with their checks compiled to closures — so choosing a step costs
+a dictionary lookup and the checks themselves. ``transitions`` remains the
+reference definition of what a workflow allows: ``reference_machine`` builds
+one shared ``Machine`` per workflow (``model=None``, as research/deps.md §2
+recommends) and ``reference_choice`` asks it which step an event takes; a test
+proves it chooses what the dispatch table chooses for every state, event and
+data shape of every shipped SOP. This is the only module that imports
+``transitions``.
 """
 
 from __future__ import annotations
@@ -13,30 +17,21 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from transitions import Machine
 
-from cswork.definition.conditions import render
+from cswork.definition.conditions import Condition, render
 from cswork.definition.durations import Duration, parse_duration
 from cswork.definition.model import Action, Deadline, Workflow
 from cswork.engine.guards import (
     Predicate,
     Validator,
-    ViewFn,
     compile_condition,
-    validate_payload,
     validator_for,
 )
-from cswork.engine.hooks import CaseView, ConditionFn
-from cswork.errors import (
-    ConditionNotMetError,
-    IllegalEventError,
-    InvalidDataError,
-    PermissionDeniedError,
-    RejectedError,
-)
-from cswork.records import Actor, Scalar
+from cswork.engine.hooks import ConditionFn
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +44,31 @@ class CompiledAction:
 
 @dataclass(frozen=True, slots=True)
 class CompiledStep:
-    """What the engine needs to check and apply one transition (or the start)."""
+    """What the engine needs to check and apply one transition (or the start).
+
+    Attributes:
+        index: the transition's position in the file (-1 for the start).
+        event: the event that fires it.
+        sources: the states it may be fired from (``*`` expanded).
+        dest: the state it leads to (None: it stays).
+        roles: roles allowed to take it.
+        requires: fields that must be given.
+        allowed: fields that may be given.
+        when: its condition, compiled; ``when_cond`` the condition itself and
+            ``when_text`` as written.
+        actions: its actions, compiled.
+        tags: its report tags.
+    """
 
     index: int
     event: str
+    sources: frozenset[str]
     dest: str | None
     roles: frozenset[str]
     requires: tuple[str, ...]
     allowed: frozenset[str]
     when: Predicate | None
+    when_cond: Condition | None
     when_text: str
     actions: tuple[CompiledAction, ...]
     tags: tuple[str, ...]
@@ -68,6 +79,7 @@ class CompiledDeadline:
     """A deadline with its scope, timing and actions ready to use."""
 
     name: str
+    position: int
     spec: Deadline
     scope: frozenset[str]
     when: Predicate | None
@@ -76,52 +88,6 @@ class CompiledDeadline:
     warn_before: Duration | None
     met_by: frozenset[str]
     on_due: tuple[CompiledAction, ...]
-
-
-@dataclass
-class Selection:
-    """The transition chosen for an event, with the data it accepted."""
-
-    step: CompiledStep
-    payload: dict[str, Scalar]
-    data: dict[str, Scalar]
-
-
-class _Step:
-    """The short-lived model object the shared Machine works on."""
-
-    __slots__ = (
-        "actor",
-        "chosen",
-        "clean",
-        "counters",
-        "data",
-        "failures",
-        "merged",
-        "payload",
-        "state",
-        "view",
-    )
-
-    def __init__(
-        self,
-        state: str,
-        actor: Actor,
-        data: Mapping[str, Scalar],
-        counters: Mapping[str, int],
-        payload: Mapping[str, Any],
-        view: ViewFn,
-    ) -> None:
-        self.state = state
-        self.actor = actor
-        self.data = data
-        self.counters = counters
-        self.payload = payload
-        self.view = view
-        self.failures: list[tuple[str, CompiledStep, Any]] = []
-        self.chosen: CompiledStep | None = None
-        self.clean: dict[str, Scalar] = {}
-        self.merged: dict[str, Scalar] = {}
 
 
 def canonical_json(wf: Workflow) -> str:
@@ -145,34 +111,30 @@ class CompiledWorkflow:
         self.digest = hashlib.sha256(self.source.encode()).hexdigest()
         self.initial = wf.initial_state()
         self.final = frozenset(n for n, s in wf.states.items() if s.final)
+        self.non_final = tuple(n for n in wf.states if n not in self.final)
+        self.customer_field = wf.customer_field
         self.validators: dict[str, Validator] = {
             name: validator_for(spec) for name, spec in wf.fields.items()
         }
         self._conditions = conditions
-        start = wf.start
-        self.start = CompiledStep(
-            index=-1,
-            event="start",
-            dest=self.initial,
-            roles=frozenset(start.roles),
-            requires=tuple(start.requires),
-            allowed=frozenset(start.requires) | frozenset(start.optional),
-            when=None,
-            when_text="",
-            actions=self._actions(start.actions),
-            tags=(),
-        )
-        self.steps = [self._step(i) for i in range(len(wf.transitions))]
-        self.deadlines = {n: self._deadline(n, d) for n, d in wf.deadlines.items()}
-        self.machine = self._machine()
-        self.by_state: dict[str, list[CompiledStep]] = {s: [] for s in wf.states}
-        non_final = [s for s in wf.states if s not in self.final]
-        for step, t in zip(self.steps, wf.transitions, strict=True):
-            for src in non_final if "*" in t.from_ else t.from_:
-                self.by_state[src].append(step)
+        self.start = self._compile_step(
+            -1, "start", (), self.initial, wf.start.roles, wf.start.requires,
+            wf.start.optional, None, wf.start.actions, (),
+        )  # fmt: skip
+        self.steps = tuple(self._transition(i) for i in range(len(wf.transitions)))
+        self.dispatch: dict[str, dict[str, tuple[CompiledStep, ...]]] = {
+            s: {} for s in wf.states
+        }
+        for step in self.steps:
+            for src in step.sources:
+                by_event = self.dispatch[src]
+                by_event[step.event] = (*by_event.get(step.event, ()), step)
+        self.deadlines = {
+            n: self._deadline(i, n, d) for i, (n, d) in enumerate(wf.deadlines.items())
+        }
 
     # ------------------------------------------------------------ building
-    def predicate(self, cond: Any) -> Predicate | None:
+    def predicate(self, cond: Condition | None) -> Predicate | None:
         """Compile an optional condition."""
         if cond is None:
             return None
@@ -181,24 +143,45 @@ class CompiledWorkflow:
     def _actions(self, actions: list[Action]) -> tuple[CompiledAction, ...]:
         return tuple(CompiledAction(a, self.predicate(a.when)) for a in actions)
 
-    def _step(self, i: int) -> CompiledStep:
+    def _transition(self, i: int) -> CompiledStep:
         t = self.definition.transitions[i]
+        return self._compile_step(
+            i, t.event, t.from_, t.to, t.roles, t.requires, t.optional, t.when,
+            t.actions, t.tags,
+        )  # fmt: skip
+
+    def _compile_step(
+        self,
+        index: int,
+        event: str,
+        sources: list[str] | tuple[str, ...],
+        dest: str | None,
+        roles: list[str],
+        requires: list[str],
+        optional: list[str],
+        when: Condition | None,
+        actions: list[Action],
+        tags: list[str] | tuple[str, ...],
+    ) -> CompiledStep:
         return CompiledStep(
-            index=i,
-            event=t.event,
-            dest=t.to,
-            roles=frozenset(t.roles),
-            requires=tuple(t.requires),
-            allowed=frozenset(t.requires) | frozenset(t.optional),
-            when=self.predicate(t.when),
-            when_text=render(t.when) if t.when is not None else "",
-            actions=self._actions(t.actions),
-            tags=tuple(t.tags),
+            index=index,
+            event=event,
+            sources=frozenset(self.non_final if "*" in sources else sources),
+            dest=dest,
+            roles=frozenset(roles),
+            requires=tuple(requires),
+            allowed=frozenset(requires) | frozenset(optional),
+            when=self.predicate(when),
+            when_cond=when,
+            when_text=render(when) if when is not None else "",
+            actions=self._actions(actions),
+            tags=tuple(tags),
         )
 
-    def _deadline(self, name: str, d: Deadline) -> CompiledDeadline:
+    def _deadline(self, position: int, name: str, d: Deadline) -> CompiledDeadline:
         return CompiledDeadline(
             name=name,
+            position=position,
             spec=d,
             scope=frozenset(d.scope),
             when=self.predicate(d.when),
@@ -211,162 +194,74 @@ class CompiledWorkflow:
             on_due=self._actions(d.on_due),
         )
 
-    def _machine(self) -> Machine:
-        wf = self.definition
+    # ------------------------------------------------------------- queries
+    def candidates(self, state: str, event: str) -> tuple[CompiledStep, ...]:
+        """The steps ``event`` may take from ``state``, in file order."""
+        return self.dispatch.get(state, {}).get(event, ())
+
+    def allowed_events(
+        self, state: str, roles: frozenset[str] | None = None
+    ) -> list[str]:
+        """Events declared from ``state`` (for which one of ``roles`` is allowed)."""
+        return sorted(
+            event
+            for event, steps in self.dispatch.get(state, {}).items()
+            if roles is None or any(roles & s.roles for s in steps)
+        )
+
+    # ---------------------------------------------------------- reference
+    @cached_property
+    def reference_machine(self) -> Machine:
+        """The workflow as a ``transitions.Machine`` (the reference semantics)."""
         machine = Machine(
             model=None,
-            states=list(wf.states),
+            states=list(self.definition.states),
             initial=None,
             auto_transitions=False,
             send_event=True,
             ignore_invalid_triggers=False,
         )
-        non_final = [s for s in wf.states if s not in self.final]
-        for step, t in zip(self.steps, wf.transitions, strict=True):
-            sources = non_final if "*" in t.from_ else t.from_
+        for step in self.steps:
             machine.add_transition(
-                trigger=t.event,
-                source=list(sources),
-                dest=t.to,  # None: an internal transition, the state stays
-                conditions=[self._guard(step)],
+                trigger=step.event,
+                source=list[Any](sorted(step.sources)),
+                dest=step.dest,  # None: an internal transition, the state stays
+                conditions=[_reference_guard(step)],
             )
         return machine
 
-    def _guard(self, step: CompiledStep) -> Callable[[Any], bool]:
-        validators = self.validators
+    def reference_choice(
+        self, state: str, event: str, passes: Callable[[CompiledStep], bool]
+    ) -> CompiledStep | None:
+        """The step ``transitions`` takes for ``event`` from ``state``.
 
-        def guard(event_data: Any) -> bool:
-            s: _Step = event_data.model
-            if not (s.actor.roles & step.roles):
-                s.failures.append(("role", step, None))
-                return False
-            clean, errors = validate_payload(
-                s.payload, validators, step.requires, step.allowed
-            )
-            if errors:
-                s.failures.append(("data", step, errors))
-                return False
-            merged = {**s.data, **clean}
-            if step.when is not None and not step.when(merged, s.counters, s.view):
-                s.failures.append(("condition", step, None))
-                return False
-            s.chosen, s.clean, s.merged = step, clean, merged
-            return True
-
-        return guard
-
-    # ------------------------------------------------------------- running
-    def allowed_events(self, state: str, actor: Actor | None = None) -> list[str]:
-        """Events declared from ``state`` (that ``actor`` has a role for)."""
-        return sorted(
-            {
-                s.event
-                for s in self.by_state.get(state, ())
-                if actor is None or actor.roles & s.roles
-            }
-        )
-
-    def select(
-        self,
-        *,
-        case_id: str,
-        state: str,
-        event: str,
-        actor: Actor,
-        data: Mapping[str, Scalar],
-        counters: Mapping[str, int],
-        payload: Mapping[str, Any],
-    ) -> Selection:
-        """Choose the transition ``event`` takes from ``state``, checking everything.
-
-        Transitions for the same event are tried in file order; the first whose
-        roles, data and condition all pass is chosen.
-
-        Raises:
-            IllegalEventError, PermissionDeniedError, InvalidDataError,
-            ConditionNotMetError: nothing is chosen.
+        ``passes(step)`` says whether a step's checks pass; the machine calls
+        it as its guard, in its own order. None: no step passes (or the event
+        is not declared from the state).
         """
-
-        def view() -> CaseView:
-            return CaseView(
-                case_id=case_id,
-                workflow_id=self.id,
-                state=state,
-                event=event,
-                actor=actor,
-                data={**data, **s.clean},
-                counters=counters,
-                payload=s.clean,
-            )
-
-        s = _Step(state, actor, data, counters, payload, view)
-        trigger = self.machine.events.get(event)
+        trigger = self.reference_machine.events.get(event)
         if trigger is None or state not in trigger.transitions:
-            raise IllegalEventError(
-                f"event {event!r} is not allowed in state {state!r}",
-                case_id=case_id,
-                event=event,
-                state=state,
-                allowed=self.allowed_events(state, actor),
-            )
-        # Guards may raise (a registered condition); the Machine then leaves
-        # the state alone and nothing has been written yet.
-        trigger.trigger(s)
-        if s.chosen is None:
-            raise self._refusal(s, case_id, event, state, actor)
-        return Selection(s.chosen, s.clean, s.merged)
-
-    def check_start(
-        self, actor: Actor, payload: Mapping[str, Any], view: ViewFn
-    ) -> Selection:
-        """Check a start the way ``select`` checks an event."""
-        step = self.start
-        if not actor.roles & step.roles:
-            raise PermissionDeniedError(
-                f"{actor.id!r} may not start a {self.id!r} case",
-                actor_id=actor.id,
-                required_roles=step.roles,
-                event="start",
-            )
-        clean, errors = validate_payload(
-            payload, self.validators, step.requires, step.allowed
-        )
-        if errors:
-            raise InvalidDataError(
-                _data_message(errors), field_errors=errors, event="start"
-            )
-        return Selection(step, clean, dict(clean))
-
-    def _refusal(
-        self, s: _Step, case_id: str, event: str, state: str, actor: Actor
-    ) -> RejectedError:
-        common: dict[str, Any] = {
-            "case_id": case_id,
-            "event": event,
-            "state": state,
-            "allowed": self.allowed_events(state, actor),
-        }
-        past_roles = [f for f in s.failures if f[0] != "role"]
-        if not past_roles:
-            roles = set().union(*(f[1].roles for f in s.failures))
-            return PermissionDeniedError(
-                f"{actor.id!r} (roles: {', '.join(sorted(actor.roles)) or 'none'}) "
-                f"may not fire {event!r}; it needs one of: {', '.join(sorted(roles))}",
-                actor_id=actor.id,
-                required_roles=roles,
-                **common,
-            )
-        kind, step, errors = past_roles[0]
-        if kind == "data":
-            return InvalidDataError(
-                _data_message(errors), field_errors=errors, **common
-            )
-        return ConditionNotMetError(
-            f"{event!r} needs {step.when_text} (case {case_id!r})",
-            condition=step.when_text,
-            **common,
-        )
+            return None
+        model = _Model(state, passes)
+        trigger.trigger(model)
+        return model.chosen
 
 
-def _data_message(errors: Mapping[str, str]) -> str:
-    return "invalid data: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
+class _Model:
+    __slots__ = ("chosen", "passes", "state")
+
+    def __init__(self, state: str, passes: Callable[[CompiledStep], bool]) -> None:
+        self.state = state
+        self.passes = passes
+        self.chosen: CompiledStep | None = None
+
+
+def _reference_guard(step: CompiledStep) -> Callable[[Any], bool]:
+    def guard(event_data: Any) -> bool:
+        model: _Model = event_data.model
+        if model.chosen is None and model.passes(step):
+            model.chosen = step
+            return True
+        return False
+
+    return guard

@@ -1,4 +1,4 @@
-"""Applying a step's actions: data set, counters bumped, outbox items queued.
+"""Applying a step's actions: data set, counters bumped, notices and hand-overs.
 
 Pure functions on a working copy; nothing here touches a store.
 """
@@ -12,7 +12,20 @@ from datetime import datetime
 from cswork.definition.model import Call, Fire, Increment, Notify, SetData, StartCase
 from cswork.engine.compile import CompiledAction
 from cswork.engine.guards import ViewFn
-from cswork.records import JSON, Actor, OutboxItem, Scalar
+from cswork.records import JSON, Actor, OutboxItem, OutboxKind, Scalar
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """A linked case a step starts (a ``start_case`` action).
+
+    Attributes:
+        workflow_id: the workflow of the new case.
+        data: the data it starts with (copied fields and the link).
+    """
+
+    workflow_id: str
+    data: dict[str, JSON]
 
 
 @dataclass(slots=True)
@@ -26,6 +39,7 @@ class Effects:
     outbox: list[OutboxItem] = field(default_factory=list)
     notified: list[str] = field(default_factory=list)
     fire: list[str] = field(default_factory=list)
+    handovers: list[Handover] = field(default_factory=list)
 
     def set(self, values: dict[str, Scalar]) -> None:
         """Set data fields (recording them as changes of this step)."""
@@ -33,7 +47,7 @@ class Effects:
         self.changes.update(values)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionContext:
     """Who and what an action runs for."""
 
@@ -67,14 +81,14 @@ def apply_actions(
         elif isinstance(a, Call):
             fx.outbox.append(outbox_item(ctx, "call", target=a.call))
         elif isinstance(a, StartCase):
-            fx.outbox.append(_start_case(a, fx, ctx))
+            fx.handovers.append(_handover(a, fx, ctx))
         elif isinstance(a, Fire):
             fx.fire.append(a.fire)
 
 
 def outbox_item(
     ctx: ActionContext,
-    kind: str,
+    kind: OutboxKind,
     *,
     roles: tuple[str, ...] = (),
     target: str = "",
@@ -86,7 +100,7 @@ def outbox_item(
         id=ctx.new_id(),
         case_id=ctx.case_id,
         created_at=ctx.now,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         reason=ctx.reason,
         roles=roles,
         target=target,
@@ -95,13 +109,23 @@ def outbox_item(
     )
 
 
-def _start_case(a: StartCase, fx: Effects, ctx: ActionContext) -> OutboxItem:
+def _handover(a: StartCase, fx: Effects, ctx: ActionContext) -> Handover:
     data: dict[str, JSON] = {k: fx.data.get(k) for k in a.copy_fields}
     if a.link:
         data[a.link] = ctx.case_id
+    return Handover(a.start_case, data)
+
+
+def handover_item(ctx: ActionContext, h: Handover, refused: str) -> OutboxItem:
+    """A hand-over that could not be made in the step's transaction.
+
+    It stays in the outbox — visible as stuck, and retried — until the new
+    case can be started; it is never acknowledged as done before.
+    """
     payload: dict[str, JSON] = {
-        "data": data,
+        "data": h.data,
         "actor": ctx.actor.id,
         "roles": list[JSON](sorted(ctx.actor.roles)),
+        "refused": refused,
     }
-    return outbox_item(ctx, "start_case", target=a.start_case, payload=payload)
+    return outbox_item(ctx, "start_case", target=h.workflow_id, payload=payload)

@@ -1,37 +1,46 @@
 """``Engine``: the one door every change goes through.
 
-The facade only orchestrates: it loads what it needs from the store, asks the
-pure ``Stepper`` for the change (which enforces every rule), commits that
-change in one transaction, and then delivers the outbox.
+The facade only orchestrates one way through: load the case (from this
+engine's cache of what it last committed, or the store) → check (the step is
+allowed: ``check.py``) → plan (the change it makes: ``plan.py``, pure) →
+commit (the store writes the change, version-checked) → deliver the outbox.
+Deadlines come back the same way: claim a batch of due timers from the store,
+plan each (``due.py``), commit the batch in the claim's transaction.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from cswork.calendar import WorkingCalendar
 from cswork.clock import Clock, SystemClock
-from cswork.definition.checks import hook_names
 from cswork.definition.loader import load_paths
 from cswork.definition.model import CalendarDef, Workflow
 from cswork.definition.source import LoadedCalendar, LoadedWorkflow, Source
+from cswork.engine.check import check_event, check_start
 from cswork.engine.compile import CompiledWorkflow
+from cswork.engine.due import plan_batch
+from cswork.engine.effects import Handover
 from cswork.engine.explain import Explanation, explain
-from cswork.engine.guards import check_actor, check_data, is_clean_id
+from cswork.engine.guards import check_actor, check_data, check_name, is_clean_id
 from cswork.engine.hooks import Hooks, LoggingNotifier, Notifier
 from cswork.engine.outbox import Outbox
-from cswork.engine.steps import Stepper
+from cswork.engine.plan import Planner
 from cswork.errors import (
     CaseNotFoundError,
     ClockError,
+    ConflictError,
     DefinitionError,
-    InvalidDataError,
+    InvalidArgumentError,
     Problem,
+    RejectedError,
     UnknownWorkflowError,
     UnregisteredHookError,
 )
@@ -41,13 +50,20 @@ from cswork.records import (
     CaseChange,
     CaseQuery,
     HistoryEntry,
+    OutboxItem,
     StoredDefinition,
     Timer,
+    check_count,
 )
 from cswork.storage.base import Store
 from cswork.storage.memory import MemoryStore
 
 log = logging.getLogger("cswork.engine")
+
+#: Cases whose last committed version an engine remembers (saves a read per step).
+CACHE_SIZE = 4096
+#: Claims one ``run_due`` makes at most before it lets the caller breathe.
+MAX_DUE_ROUNDS = 10_000
 
 
 def new_id() -> str:
@@ -55,8 +71,40 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+class _Cache:
+    """The cases this engine last committed, so the next step need not read them.
+
+    A cached case may be stale when other engines share the store: every
+    commit is checked against the stored version anyway, and a conflict or a
+    refusal computed on a cached case is retried once on a fresh read.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._cases: OrderedDict[str, Case] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, case_id: str) -> Case | None:
+        with self._lock:
+            return self._cases.get(case_id)
+
+    def put(self, case: Case) -> None:
+        with self._lock:
+            self._cases[case.id] = case
+            self._cases.move_to_end(case.id)
+            if len(self._cases) > self._size:
+                self._cases.popitem(last=False)
+
+    def drop(self, case_id: str) -> None:
+        with self._lock:
+            self._cases.pop(case_id, None)
+
+
 class Engine:
     """Runs cases of the loaded workflows on a store.
+
+    One engine per process is meant to be shared by all its threads: every
+    method may be called from any thread.
 
     Args:
         workflows: workflow definitions (loaded files or models).
@@ -87,6 +135,10 @@ class Engine:
         id_factory: Callable[[], str] | None = None,
     ) -> None:
         self.store = store if store is not None else MemoryStore()
+        if not isinstance(self.store, Store):
+            raise InvalidArgumentError(
+                f"store must be a cswork Store, not {type(store).__name__}"
+            )
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.hooks = hooks if hooks is not None else Hooks()
         self.notifier: Notifier = (
@@ -99,15 +151,12 @@ class Engine:
             wc = _working_calendar(cal)
             self.calendars[wc.name] = wc
         self._outbox = Outbox(
-            self.store,
-            self.clock,
-            self.worker_id,
-            self.notifier,
-            self.hooks,
+            self.store, self.clock, self.worker_id, self.notifier, self.hooks,
             self._start_linked,
-        )
-        self._steppers: dict[tuple[str, int], Stepper] = {}
+        )  # fmt: skip
+        self._planners: dict[tuple[str, int], Planner] = {}
         self._latest: dict[str, int] = {}
+        self._cache = _Cache(CACHE_SIZE)
         self.due_listeners: list[Callable[[datetime], None]] = []
         self.add_workflows(workflows)
 
@@ -116,11 +165,19 @@ class Engine:
         """An engine with every workflow and calendar in a directory.
 
         Raises:
-            DefinitionError: with every problem in every file.
+            DefinitionError: with every problem in every file (a missing
+                directory is one problem: "no such directory").
         """
         defs = load_paths([path])
         calendars = list(kwargs.pop("calendars", ()))
         return cls(defs.workflows, calendars=[*defs.calendars, *calendars], **kwargs)
+
+    @classmethod
+    def shipped(cls, **kwargs: Any) -> Engine:
+        """An engine with the SOPs shipped with cswork (``cswork.shipped_workflows()``)."""
+        from cswork.shipped import shipped_workflows
+
+        return cls.from_directory(shipped_workflows(), **kwargs)
 
     # ------------------------------------------------------------ workflows
     def add_workflows(self, workflows: Iterable[LoadedWorkflow | Workflow]) -> None:
@@ -138,38 +195,25 @@ class Engine:
                 if isinstance(item, LoadedWorkflow)
                 else (item, Source(f"<workflow {item.workflow}>"))
             )
-            problems += self._unregistered(wf, source)
+            problems += self.hooks.missing(wf, source)
             compiled.append(wf)
         if problems:
             raise UnregisteredHookError(problems)
         for wf in compiled:
-            stepper = self._compile(wf)
+            planner = self._compile(wf)
             self.store.save_definition(
                 StoredDefinition(
                     workflow_id=wf.workflow,
                     version=wf.version,
-                    digest=stepper.wf.digest,
-                    source=stepper.wf.source,
+                    digest=planner.wf.digest,
+                    source=planner.wf.source,
                 )
             )
-            self._steppers[(wf.workflow, wf.version)] = stepper
+            self._planners[(wf.workflow, wf.version)] = planner
             if wf.version >= self._latest.get(wf.workflow, 0):
                 self._latest[wf.workflow] = wf.version
 
-    def _unregistered(self, wf: Workflow, source: Source) -> list[Problem]:
-        problems = []
-        for loc, kind, name in hook_names(wf):
-            known = self.hooks.conditions if kind == "condition" else self.hooks.actions
-            if name not in known:
-                problems.append(
-                    source.problem(
-                        loc,
-                        f"{kind} {name!r} is not registered with the engine's Hooks",
-                    )
-                )
-        return sorted(problems, key=lambda p: (p.line, p.column))
-
-    def _compile(self, wf: Workflow) -> Stepper:
+    def _compile(self, wf: Workflow) -> Planner:
         missing = [
             c
             for c in [wf.calendar, *(d.calendar for d in wf.deadlines.values())]
@@ -179,30 +223,32 @@ class Engine:
             raise DefinitionError(
                 [
                     Problem(
-                        f"<workflow {wf.workflow}>", 0, 0, f"unknown calendar {name!r}"
+                        f"<workflow {wf.workflow}>", 0, 0, f"unknown calendar {n!r}"
                     )
-                    for name in missing
+                    for n in missing
                 ]
             )
-        return Stepper(
-            CompiledWorkflow(wf, self.hooks.conditions), self.calendars, self.new_id
-        )
+        compiled = CompiledWorkflow(wf, self.hooks.conditions)
+        return Planner(
+            compiled, self.calendars, self.new_id, self.hooks.conditions,
+            self._plan_linked,
+        )  # fmt: skip
 
-    def _stepper(self, workflow_id: str, version: int | None = None) -> Stepper:
+    def _planner(self, workflow_id: str, version: int | None = None) -> Planner:
         if version is None:
             if workflow_id not in self._latest:
                 raise UnknownWorkflowError(workflow_id, None, list(self._latest))
             version = self._latest[workflow_id]
-        stepper = self._steppers.get((workflow_id, version))
-        if stepper is None:
+        planner = self._planners.get((workflow_id, version))
+        if planner is None:
             # A case pinned to a version this process did not load from files.
             stored = self.store.load_definition(workflow_id, version)
             wf = Workflow.model_validate_json(stored.source)
-            problems = self._unregistered(wf, Source(f"<stored {workflow_id}>"))
+            problems = self.hooks.missing(wf, Source(f"<stored {workflow_id}>"))
             if problems:
                 raise UnregisteredHookError(problems)
-            stepper = self._steppers[(workflow_id, version)] = self._compile(wf)
-        return stepper
+            planner = self._planners[(workflow_id, version)] = self._compile(wf)
+        return planner
 
     @property
     def workflows(self) -> dict[str, int]:
@@ -215,7 +261,7 @@ class Engine:
         Raises:
             UnknownWorkflowError: not loaded and not stored.
         """
-        return self._stepper(workflow_id, version).wf.definition
+        return self._planner(workflow_id, version).wf.definition
 
     # ---------------------------------------------------------------- cases
     def start(
@@ -233,22 +279,22 @@ class Engine:
             UnknownWorkflowError: no such workflow.
             PermissionDeniedError, InvalidDataError: refused; nothing written.
             ConflictError: ``case_id`` is taken.
+            InvalidArgumentError: an argument of the wrong type.
         """
-        stepper = self._stepper(workflow_id, version)
+        check_name("workflow_id", workflow_id)
+        if version is not None:
+            check_count("version", version, minimum=1)
+        actor, payload = check_actor(actor), check_data(data)
         if case_id is not None and not is_clean_id(case_id):
-            raise InvalidDataError(
-                f"case id {case_id!r:.60}: non-empty text of at most 200 characters",
-                field_errors={"case_id": "invalid"},
+            raise InvalidArgumentError(
+                f"case id {case_id!r:.60}: non-empty text of at most 200 characters"
             )
-        change = stepper.start(
-            case_id or self.new_id(),
-            check_actor(actor),
-            check_data(data),
-            self.clock.now(),
-        )
+        planner = self._planner(workflow_id, version)
+        request = check_start(planner.wf, actor, payload)
+        change = planner.start(case_id or self.new_id(), request, self.clock.now())
         change = self._outbox.lease(change)
         self.store.create_case(change)
-        self._after(change)
+        self._after([change])
         return change.case
 
     def fire(
@@ -257,8 +303,19 @@ class Engine:
         event: str,
         actor: Actor,
         data: Mapping[str, Any] | None = None,
+        *,
+        expected_version: int | None = None,
     ) -> Case:
         """Fire an event on a case.
+
+        Args:
+            case_id: the case.
+            event: the event.
+            actor: who fires it.
+            data: the data given with the step.
+            expected_version: if given, the step is refused with
+                ``ConflictError`` unless the case is at this version (what a
+                client saw: an HTTP ``If-Match``).
 
         Returns:
             The case after the step.
@@ -267,23 +324,91 @@ class Engine:
             CaseNotFoundError: no such case.
             IllegalEventError, PermissionDeniedError, InvalidDataError,
             ConditionNotMetError: refused; nothing was written.
-            ConflictError: another writer changed the case meanwhile; nothing
-                was written (reload and retry).
+            ConflictError: the case is not at ``expected_version``, or other
+                writers changed it twice while this step was decided (the
+                step is decided again once on the case as it is after a
+                lost race); nothing was written.
+            InvalidArgumentError: an argument of the wrong type.
         """
+        check_name("event", event)
         actor, payload = check_actor(actor), check_data(data)
-        case = self.get(case_id)
-        now = self.clock.now()
+        if expected_version is not None:
+            check_count("expected_version", expected_version, minimum=1)
+        case = self._cache.get(case_id) if is_clean_id(case_id) else None
+        fresh = case is None or (
+            expected_version is not None and case.version != expected_version
+        )
+        if fresh:
+            case = self.get(case_id)
+        assert case is not None  # noqa: S101 - loaded above
+        try:
+            return self._fire(case, event, actor, payload, expected_version)
+        except ConflictError:
+            # Another writer committed after the case was read (or the cache
+            # was stale): decide again, once, on the case as it is now.
+            if expected_version is not None and fresh:
+                raise
+        except RejectedError:
+            if fresh:
+                raise
+            # Refused on a cached case: the refusal counts only if the
+            # stored case is the same version.
+            current = self.get(case.id)
+            if current.version == case.version:
+                raise
+            self._cache.drop(case.id)
+            return self._fire(current, event, actor, payload, expected_version)
+        self._cache.drop(case.id)
+        return self._fire(self.get(case.id), event, actor, payload, expected_version)
+
+    def _fire(
+        self,
+        case: Case,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, Any],
+        expected_version: int | None,
+    ) -> Case:
+        if expected_version is not None and case.version != expected_version:
+            raise ConflictError(
+                case.id, f"expected version {expected_version}, found {case.version}"
+            )
+        now = self._time_for(case)
         if _overdue(case, now):
             # A deadline of this case fell due and no worker has fired it yet
             # (none running, or not yet woken): fire it first, so that a step
             # taken too late records the breach instead of cancelling it.
             self.run_due()
-            case = self.get(case_id)
-        stepper = self._stepper(case.workflow_id, case.workflow_version)
-        change = self._outbox.lease(stepper.event(case, event, actor, payload, now))
+            case = self.get(case.id)
+            now = self._time_for(case)
+            if expected_version is not None and case.version != expected_version:
+                raise ConflictError(case.id, "a deadline fell due meanwhile")
+        planner = self._planner(case.workflow_id, case.workflow_version)
+        request = check_event(
+            planner.wf, case, event, actor, payload, self.hooks.conditions
+        )
+        change = self._outbox.lease(planner.event(case, request, now))
         self.store.commit(change)
-        self._after(change)
+        self._after([change])
         return change.case
+
+    def _time_for(self, case: Case) -> datetime:
+        """Now, but never before the case's last step.
+
+        A clock set back (a VM restored, an NTP step) would otherwise give
+        history entries that go back in time and negative durations in the
+        reports: the step is dated at its case's last step instead, and the
+        jump logged.
+        """
+        now = self.clock.now()
+        if now < case.updated_at:
+            log.warning(
+                "the clock is %s behind case %s's last step; dating the step at it",
+                case.updated_at - now,
+                case.id,
+            )
+            return case.updated_at
+        return now
 
     def get(self, case_id: str) -> Case:
         """The case as stored. Raises ``CaseNotFoundError``."""
@@ -309,27 +434,39 @@ class Engine:
         breached: bool | None = None,
         limit: int | None = None,
     ) -> list[Case]:
-        """Cases matching every filter given, oldest first."""
+        """Cases matching every filter given, oldest first.
+
+        Raises:
+            InvalidArgumentError: a filter of the wrong type, or a negative limit.
+        """
+        query = CaseQuery(
+            workflow_id=workflow,
+            state=state,
+            customer=customer,
+            closed=closed,
+            breached=breached,
+            limit=limit,
+        )
         if any(
             v is not None and not is_clean_id(v) for v in (workflow, state, customer)
         ):
             return []  # no stored case can match text no case may hold
-        return self.store.query_cases(
-            CaseQuery(
-                workflow_id=workflow,
-                state=state,
-                customer=customer,
-                closed=closed,
-                breached=breached,
-                limit=limit,
-            )
-        )
+        return self.store.query_cases(query)
 
     def allowed_events(self, case_id: str, actor: Actor | None = None) -> list[str]:
         """Events declared from the case's state (for which ``actor`` has a role)."""
-        case = self.store.load_case(case_id)
-        stepper = self._stepper(case.workflow_id, case.workflow_version)
-        return stepper.wf.allowed_events(case.state, actor)
+        case = self.get(case_id)
+        planner = self._planner(case.workflow_id, case.workflow_version)
+        roles = check_actor(actor).roles if actor is not None else None
+        return planner.wf.allowed_events(case.state, roles)
+
+    def stuck_handovers(self) -> list[OutboxItem]:
+        """Hand-overs a deadline could not make: linked cases not yet started.
+
+        They stay in the outbox and are retried by ``deliver`` (the worker
+        calls it) until the target workflow accepts them.
+        """
+        return [i for i in self.store.outbox() if i.kind == "start_case"]
 
     # ------------------------------------------------------------ deadlines
     def explain(self, case_id: str, timer: str) -> Explanation:
@@ -343,33 +480,46 @@ class Engine:
             CaseNotFoundError: no such case.
             CsworkError: the case has no such timer.
         """
-        case = self.store.load_case(case_id)
-        stepper = self._stepper(case.workflow_id, case.workflow_version)
-        return explain(stepper, case, self.store.timers(case_id), timer)
+        case = self.get(case_id)
+        planner = self._planner(case.workflow_id, case.workflow_version)
+        return explain(planner, case, self.store.timers(case_id), timer)
 
     def run_due(self, *, limit: int = 200) -> int:
         """Fire every timer due now (claimed exactly once across workers).
 
+        Claims batches of at most ``limit`` timers until none is due, so after
+        it returns nothing is overdue (timers armed meanwhile included).
+
         Returns:
             How many timers this call fired.
+
+        Raises:
+            InvalidArgumentError: ``limit`` is not a whole number ≥ 1.
         """
+        check_count("limit", limit, minimum=1)
         now = self.clock.now()
-
-        def handle(case: Case, timer: Timer) -> CaseChange:
-            stepper = self._stepper(case.workflow_id, case.workflow_version)
-            return self._outbox.lease(stepper.timer(case, timer, now, self.worker_id))
-
         fired = 0
-        while True:
-            changes = self.store.fire_due_timers(
-                now, handle, worker_id=self.worker_id, limit=limit
-            )
+        for _ in range(MAX_DUE_ROUNDS):
+            with self.store.claim_due(
+                now, worker_id=self.worker_id, limit=limit
+            ) as batch:
+                if not batch.timers:
+                    break
+                changes = plan_batch(batch, lambda c, t: self._timer_change(c, t, now))
+                batch.commit(changes)
             fired += len(changes)
-            self._outbox.after_commit(changes)
-            self._announce(changes)
-            if len(changes) < limit:
-                self._outbox.flush()
-                return fired
+            self._after(changes)
+        else:
+            log.error(
+                "run_due stopped after %d batches; timers remain due", MAX_DUE_ROUNDS
+            )
+        self._outbox.flush()
+        return fired
+
+    def _timer_change(self, case: Case, timer: Timer, now: datetime) -> CaseChange:
+        planner = self._planner(case.workflow_id, case.workflow_version)
+        at = max(now, case.updated_at)
+        return self._outbox.lease(planner.timer(case, timer, at, self.worker_id))
 
     def advance(self, delta: timedelta) -> int:
         """Move a virtual clock forward, firing each timer at its own due time.
@@ -379,7 +529,12 @@ class Engine:
 
         Raises:
             ClockError: the engine's clock is not virtual, or delta < 0.
+            InvalidArgumentError: ``delta`` is not a ``timedelta``.
         """
+        if not isinstance(delta, timedelta):
+            raise InvalidArgumentError(
+                f"advance() takes a timedelta, not {type(delta).__name__}"
+            )
         clock = self.clock
         if not clock.is_virtual or not hasattr(clock, "set"):
             raise ClockError("advance() needs a VirtualClock")
@@ -399,7 +554,7 @@ class Engine:
 
     # --------------------------------------------------------------- outbox
     def deliver(self, *, case_id: str | None = None, limit: int = 100) -> int:
-        """Deliver queued notifications, hook calls and linked-case starts.
+        """Deliver queued notifications, hook calls and stuck hand-overs.
 
         Items this engine wrote are delivered right after their commit; this
         delivers the rest: items other engines left behind, and items whose
@@ -409,34 +564,67 @@ class Engine:
         Returns:
             How many items were delivered.
         """
+        check_count("limit", limit, minimum=1)
         return self._outbox.deliver(case_id=case_id, limit=limit)
 
     def flush(self) -> None:
-        """Acknowledge delivered outbox items now (also done in batches by itself)."""
+        """Write the acknowledgements of delivered items now.
+
+        Never needed for correctness: they are written within half a second
+        by themselves, and by ``close``.
+        """
         self._outbox.flush()
 
-    def _after(self, change: CaseChange) -> None:
-        self._outbox.after_commit([change])
-        self._announce([change])
+    def close(self) -> None:
+        """Write what is pending (acknowledgements) and stop background work.
 
-    def _announce(self, changes: Iterable[CaseChange]) -> None:
-        if not self.due_listeners:
-            return
-        dues = [t.due_at for c in changes for t in c.arm]
-        if dues:
-            earliest = min(dues)
-            for listener in self.due_listeners:
-                listener(earliest)
+        The store is not closed: it belongs to whoever made it.
+        """
+        self._outbox.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _after(self, changes: list[CaseChange]) -> None:
+        for change in changes:
+            self._cache.put(change.case)
+        self._outbox.after_commit(changes)
+        if self.due_listeners:
+            dues = [t.due_at for c in changes for t in _armed(c)]
+            if dues:
+                earliest = min(dues)
+                for listener in self.due_listeners:
+                    listener(earliest)
+
+    # -------------------------------------------------------------- linking
+    def _plan_linked(
+        self, handover: Handover, actor: Actor, now: datetime, source_id: str
+    ) -> CaseChange:
+        planner = self._planner(handover.workflow_id)
+        request = check_start(planner.wf, actor, handover.data, check_roles=False)
+        return planner.start(self.new_id(), request, now, linked_from=source_id)
 
     def _start_linked(
         self, workflow_id: str, actor: Actor, data: dict[str, object], case_id: str
     ) -> object:
-        return self.start(workflow_id, actor, data, case_id=case_id)
+        planner = self._planner(workflow_id)
+        request = check_start(planner.wf, actor, data, check_roles=False)
+        change = self._outbox.lease(planner.start(case_id, request, self.clock.now()))
+        self.store.create_case(change)
+        self._after([change])
+        return change.case
+
+
+def _armed(change: CaseChange) -> list[Timer]:
+    return [*change.arm, *(t for c in change.linked for t in _armed(c))]
 
 
 def _overdue(case: Case, now: datetime) -> bool:
     """Has one of the case's armed deadlines fallen due?"""
-    return any(datetime.fromisoformat(due) <= now for due in case.armed.values())
+    return any(due <= now for due in case.armed.values())
 
 
 def _working_calendar(

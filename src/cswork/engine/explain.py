@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from cswork.calendar import AddExplanation
 from cswork.definition.durations import format_duration
-from cswork.engine.steps import Stepper
+from cswork.engine.plan import Planner
 from cswork.errors import CsworkError
 from cswork.records import Case, Timer
 
@@ -45,7 +45,7 @@ class Explanation:
 
 
 def explain(
-    stepper: Stepper, case: Case, timers: Sequence[Timer], which: str
+    stepper: Planner, case: Case, timers: Sequence[Timer], which: str
 ) -> Explanation:
     """Explain the timer named ``which`` (a timer id, or a deadline's latest timer).
 
@@ -130,7 +130,7 @@ def _find(timers: Sequence[Timer], which: str, case_id: str) -> Timer:
     return max(named, key=lambda t: (t.armed_at, t.period))
 
 
-def _warn_span(stepper: Stepper, timer: Timer, start: datetime, name: str) -> timedelta:
+def _warn_span(stepper: Planner, timer: Timer, start: datetime, name: str) -> timedelta:
     if stepper.wf.deadlines[name].spec.basis == "working":
         return stepper.deadlines.calendars[name].working_time_between(
             start, timer.due_at

@@ -12,10 +12,18 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from cswork.definition.conditions import AllOf, AnyOf, Check, Compare, Condition, Not
+from cswork.definition.conditions import (
+    AllOf,
+    AnyOf,
+    Check,
+    Compare,
+    Condition,
+    Not,
+    render,
+)
 from cswork.definition.model import DataField
 from cswork.engine.hooks import CaseView, ConditionFn
-from cswork.errors import InvalidDataError
+from cswork.errors import InvalidArgumentError, InvalidDataError
 from cswork.records import Actor, Scalar
 
 #: Checks one value; returns the normalised value or raises ValueError.
@@ -85,11 +93,18 @@ def _boolean(spec: DataField) -> Validator:
     return check
 
 
+#: Datetimes case data may hold: far enough from datetime's limits that
+#: deadline arithmetic on them never overflows.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def to_utc_text(value: Any) -> str:
     """Normalise an aware datetime (or ISO 8601 text with an offset) to UTC text.
 
     Raises:
-        ValueError: not a datetime, or no timezone.
+        ValueError: not a datetime, no timezone, or outside the years
+            1900–8999.
     """
     if isinstance(value, str):
         if len(value) > 64:
@@ -102,7 +117,13 @@ def to_utc_text(value: Any) -> str:
         raise ValueError(f"expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{value.isoformat()} has no timezone")
-    return value.astimezone(UTC).isoformat()
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValueError(f"{value.isoformat()} is outside the years 1900–8999")
+    return utc.isoformat()
 
 
 def _datetime(spec: DataField) -> Validator:
@@ -236,11 +257,54 @@ def compile_condition(
     return lambda data, counters, view: all(p(data, counters, view) for p in parts)
 
 
+def explain_condition(
+    cond: Condition,
+    data: Mapping[str, Scalar],
+    counters: Mapping[str, int],
+    view: ViewFn,
+    fields: Mapping[str, DataField],
+    registered: Mapping[str, ConditionFn],
+) -> list[str]:
+    """Why ``cond`` is false: the failing clauses, each with the value it saw.
+
+    Returns an empty list when the condition holds. Only called on the
+    refusal path; it interprets the condition rather than compiling it.
+    """
+    if isinstance(cond, Compare):
+        if compile_condition(cond, fields, registered)(data, counters, view):
+            return []
+        seen = counters[cond.field] if cond.field in counters else data.get(cond.field)
+        shown = "not set" if seen is None else repr(seen)
+        return [f"{render(cond)} ({cond.field} is {shown})"]
+    if isinstance(cond, Check):
+        ok = bool(registered[cond.check](view()))
+        return [] if ok else [f"{cond.check}() returned false"]
+    if isinstance(cond, Not):
+        inner = explain_condition(cond.not_, data, counters, view, fields, registered)
+        return [f"{render(cond)} (its inner condition holds)"] if not inner else []
+    parts = cond.all if isinstance(cond, AllOf) else cond.any
+    reasons = [
+        explain_condition(c, data, counters, view, fields, registered) for c in parts
+    ]
+    if isinstance(cond, AllOf):
+        return [r for rs in reasons for r in rs]
+    if all(reasons):
+        return ["none of: " + "; ".join(r for rs in reasons for r in rs)]
+    return []
+
+
 # -------------------------------------------------------------- callers' input
 def check_actor(actor: object) -> Actor:
-    """The actor, checked; TypeError or InvalidDataError if it is unusable."""
+    """The actor, checked.
+
+    Raises:
+        InvalidArgumentError: not an ``Actor``.
+        InvalidDataError: its id or a role cannot be stored.
+    """
     if not isinstance(actor, Actor):
-        raise TypeError(f"actor must be a cswork.Actor, not {type(actor).__name__}")
+        raise InvalidArgumentError(
+            f"actor must be a cswork.Actor, not {type(actor).__name__}"
+        )
     bad = _unusable_names(actor)
     if bad:
         raise InvalidDataError(
@@ -265,6 +329,17 @@ def is_clean_id(value: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def check_name(what: str, value: object) -> str:
+    """A workflow id, event or state name given by a caller, checked to be text.
+
+    Raises:
+        InvalidArgumentError: not text.
+    """
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{what} must be text, not {type(value).__name__}")
+    return value
 
 
 def check_data(data: object) -> Mapping[str, Any]:

@@ -11,9 +11,15 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from cswork.definition.checks import hook_names
+from cswork.errors import Problem
 from cswork.records import JSON, Actor, Scalar
+
+if TYPE_CHECKING:
+    from cswork.definition.model import Workflow
+    from cswork.definition.source import Source
 
 log = logging.getLogger("cswork.notify")
 
@@ -94,11 +100,15 @@ class Notifier(Protocol):
 
 
 class LoggingNotifier:
-    """The default notifier: writes each notice to the ``cswork.notify`` log."""
+    """The default notifier: writes each notice to the ``cswork.notify`` log.
+
+    Notices are business events, not problems of the program: they are logged
+    at INFO, which a program that configures no logging never prints.
+    """
 
     def notify(self, notice: Notice) -> None:
-        """Log the notice at WARNING level."""
-        log.warning(
+        """Log the notice at INFO level."""
+        log.info(
             "notify %s about case %s (%s)%s",
             ",".join(notice.roles),
             notice.case_id,
@@ -145,3 +155,17 @@ class Hooks:
             return fn
 
         return register
+
+    def missing(self, wf: Workflow, source: Source) -> list[Problem]:
+        """Problems for every condition or hook ``wf`` names that is not registered."""
+        problems = []
+        for loc, kind, name in hook_names(wf):
+            known = self.conditions if kind == "condition" else self.actions
+            if name not in known:
+                problems.append(
+                    source.problem(
+                        loc,
+                        f"{kind} {name!r} is not registered with the engine's Hooks",
+                    )
+                )
+        return sorted(problems, key=lambda p: (p.line, p.column))

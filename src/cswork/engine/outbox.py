@@ -1,20 +1,27 @@
-"""Delivering the outbox: notifications, hook calls and linked-case starts.
+"""Delivering the outbox: notices, hook calls and hand-overs that must be retried.
 
 Items are written in the same transaction as the step that causes them,
 already *leased* to the engine that wrote them. That engine delivers them
-right after the commit, without claiming them again, and acknowledges them in
-batches (after 50 items, half a lease, or any ``deliver``/``run_due``/
-``flush``). An item whose delivery raised, or whose engine died before the
+right after the commit, without claiming them again, and acknowledges them
+soon after: acknowledgements are collected and written by a background
+thread within ``ACK_DELAY`` (so a busy engine writes one acknowledgement per
+burst, and a quiet one never leaves a lease to expire), and at once by
+``flush``, ``deliver``, ``run_due``, ``close`` and at interpreter exit.
+
+An item whose delivery raised, or whose engine died before the
 acknowledgement, is claimed again by anyone once its lease expires: delivery
-is at least once, and the item id is the idempotency key.
+is at least once across crashes, exactly once otherwise, and the item id is
+the idempotency key.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from cswork.engine.hooks import HookCall, Hooks, Notice, Notifier
@@ -28,10 +35,70 @@ if TYPE_CHECKING:
 log = logging.getLogger("cswork.engine")
 
 LEASE = timedelta(minutes=1)
-ACK_BATCH = 50
+ACK_DELAY = 0.5  # seconds; far below the lease
 
 #: Starts a linked case: (workflow id, actor, data, case id).
 StartCase = Callable[[str, Actor, dict[str, object], str], object]
+
+
+class _Acks:
+    """Acknowledgements waiting to be written, and the thread that writes them.
+
+    The thread lives only while there is something to write: it waits the
+    delay, writes what has come in, and ends when nothing more has.
+    """
+
+    def __init__(self, ack: Callable[[Sequence[str]], None], delay: float) -> None:
+        self._ack = ack
+        self._delay = delay
+        self._ids: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, ids: Iterable[str]) -> None:
+        with self._lock:
+            self._ids.extend(ids)
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="cswork-acks", daemon=True
+                )
+                self._thread.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            ids, self._ids = self._ids, []
+        if not ids:
+            return
+        try:
+            self._ack(ids)
+        except BaseException:
+            with self._lock:
+                self._ids[:0] = ids  # keep them for the next try
+            raise
+
+    def _run(self) -> None:
+        while True:
+            stopping = self._stop.wait(self._delay)
+            try:
+                self.flush()
+            except CsworkError:
+                log.exception("acknowledging delivered outbox items failed; retrying")
+            with self._lock:
+                if stopping or not self._ids:
+                    self._thread = None
+                    return
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        try:
+            self.flush()
+        except CsworkError:
+            log.exception("acknowledging delivered outbox items failed at close")
 
 
 class Outbox:
@@ -45,6 +112,8 @@ class Outbox:
         notifier: Notifier,
         hooks: Hooks,
         start_case: StartCase,
+        *,
+        ack_delay: float = ACK_DELAY,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -52,37 +121,36 @@ class Outbox:
         self.notifier = notifier
         self.hooks = hooks
         self.start_case = start_case
-        self._unacked: list[str] = []
-        self._oldest: datetime | None = None
+        self._acks = _Acks(
+            lambda ids: store.ack_outbox(ids, worker_id=worker_id), ack_delay
+        )
+        # Flush at garbage collection or interpreter exit, whichever comes
+        # first (the finalizer holds the acknowledgements, never the engine).
+        self._finalizer = weakref.finalize(self, _Acks.close, self._acks)
 
     def lease(self, change: CaseChange) -> CaseChange:
-        """The change with its outbox items leased to this engine."""
-        if not change.outbox:
+        """The change (and its linked cases) with outbox items leased to this engine."""
+        if not change.outbox and not change.linked:
             return change
         until = self.clock.now() + LEASE
-        return replace(change, outbox_owner=self.worker_id, outbox_until=until)
+        linked = tuple(self.lease(c) for c in change.linked)
+        return replace(
+            change, outbox_owner=self.worker_id, outbox_until=until, linked=linked
+        )
 
     def after_commit(self, changes: Iterable[CaseChange]) -> None:
         """Deliver the (leased) items of committed changes."""
-        for change in changes:
-            for item in change.outbox:
-                if self.deliver_one(item):
-                    self._acknowledge(item.id)
-        if len(self._unacked) >= ACK_BATCH or (
-            self._oldest is not None and self.clock.now() - self._oldest >= LEASE / 2
-        ):
-            self.flush()
-
-    def _acknowledge(self, item_id: str) -> None:
-        if not self._unacked:
-            self._oldest = self.clock.now()
-        self._unacked.append(item_id)
+        done = [i.id for c in changes for i in _items(c) if self.deliver_one(i)]
+        if done:
+            self._acks.add(done)
 
     def flush(self) -> None:
-        """Acknowledge the items delivered so far."""
-        if self._unacked:
-            ids, self._unacked, self._oldest = self._unacked, [], None
-            self.store.ack_outbox(ids, worker_id=self.worker_id)
+        """Write the acknowledgements of the items delivered so far."""
+        self._acks.flush()
+
+    def close(self) -> None:
+        """Stop the acknowledging thread after writing what it holds."""
+        self._finalizer()
 
     def deliver(self, *, case_id: str | None = None, limit: int = 100) -> int:
         """Claim and deliver items whose lease is free or expired.
@@ -108,22 +176,17 @@ class Outbox:
         """Deliver one item; False (and a log entry) if it failed."""
         try:
             if item.kind == "notify":
-                self.notifier.notify(
-                    Notice(
-                        item.id,
-                        item.case_id,
-                        item.roles,
-                        item.reason,
-                        item.message,
-                        item.created_at,
-                    )
-                )
+                notice = Notice(
+                    item.id, item.case_id, item.roles, item.reason, item.message,
+                    item.created_at,
+                )  # fmt: skip
+                self.notifier.notify(notice)
             elif item.kind == "call":
                 self.hooks.actions[item.target](HookCall(
                     item.id, item.case_id, item.target, item.reason, item.created_at,
                     item.payload))  # fmt: skip
             else:
-                self._start_linked(item)
+                return self._start_linked(item)
         except Exception:
             log.exception(
                 "delivering %s %s of case %s failed; will retry",
@@ -134,7 +197,8 @@ class Outbox:
             return False
         return True
 
-    def _start_linked(self, item: OutboxItem) -> None:
+    def _start_linked(self, item: OutboxItem) -> bool:
+        """Retry a hand-over that could not be made in its step's transaction."""
         payload = item.payload
         roles = payload.get("roles")
         names = (
@@ -149,11 +213,19 @@ class Outbox:
                 item.id,
             )
         except ConflictError:
-            pass  # delivered before: the linked case exists already
+            return True  # started before: the linked case exists already
         except CsworkError as exc:
-            log.error(
-                "could not start linked %s case for %s: %s",
-                item.target,
+            log.warning(
+                "hand-over of case %s to a new %s case still refused: %s",
                 item.case_id,
+                item.target,
                 exc,
             )
+            return False
+        return True
+
+
+def _items(change: CaseChange) -> Iterable[OutboxItem]:
+    yield from change.outbox
+    for linked in change.linked:
+        yield from _items(linked)

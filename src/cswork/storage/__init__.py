@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler
+from cswork.storage.base import FORMAT_VERSION, DueBatch, Store
 from cswork.storage.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION",
+    "DueBatch",
     "MemoryStore",
     "SQLiteStore",
     "Store",
-    "TimerHandler",
 ]
 
 

@@ -1,9 +1,11 @@
-"""The PostgreSQL store's tables and statements (values always as parameters)."""
+"""The PostgreSQL store's tables, statements and migrations (values always as parameters)."""
 
 from __future__ import annotations
 
 from cswork.storage import codec
-from cswork.storage._sql import insert_sql, update_case_sql
+from cswork.storage._sql import DUE_ORDER, Dialect
+
+DIALECT = Dialect(mark="%s", any_list=True, upsert_case=" ON CONFLICT (id) DO NOTHING")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
@@ -15,7 +17,7 @@ CREATE TABLE IF NOT EXISTS cases (
     state text NOT NULL, data text NOT NULL, counters text NOT NULL, customer text,
     closed smallint NOT NULL, breaches integer NOT NULL, armed text NOT NULL,
     version integer NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL,
-    seq bigserial NOT NULL);
+    seq bigserial NOT NULL, next_due_at bigint);
 CREATE INDEX IF NOT EXISTS cases_by_workflow ON cases (workflow_id, state);
 CREATE INDEX IF NOT EXISTS cases_by_customer ON cases (customer);
 CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at, seq);
@@ -25,12 +27,12 @@ CREATE TABLE IF NOT EXISTS history (
     from_state text, to_state text NOT NULL, changes text NOT NULL,
     counters text NOT NULL, detail text NOT NULL, PRIMARY KEY (case_id, seq));
 CREATE TABLE IF NOT EXISTS timers (
-    id text PRIMARY KEY, case_id text NOT NULL, deadline text NOT NULL,
+    id text NOT NULL, case_id text NOT NULL, deadline text NOT NULL,
     kind text NOT NULL, period integer NOT NULL, due_at bigint NOT NULL,
     armed_at bigint NOT NULL, state text NOT NULL, met smallint NOT NULL,
-    closed_at bigint, seq bigserial NOT NULL);
-CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, seq) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS timers_by_case ON timers (case_id);
+    closed_at bigint, ord bigint NOT NULL, PRIMARY KEY (case_id, id));
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, armed_at, case_id, ord)
+    WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS outbox (
     id text NOT NULL UNIQUE, case_id text NOT NULL, created_at bigint NOT NULL,
     kind text NOT NULL, reason text NOT NULL, roles text NOT NULL,
@@ -40,19 +42,23 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
 """
 
-#: format version → SQL that upgrades a store from the version before it.
-MIGRATIONS: dict[int, str] = {}
+#: Format 1 (cswork 0.1.0) → 2: timers keyed by case with their arming order,
+#: and the case's next due time (the armed column is rewritten in Python).
+TO_2 = """
+ALTER TABLE cases ADD COLUMN next_due_at bigint;
+ALTER TABLE timers ADD COLUMN ord bigint;
+UPDATE timers SET ord = seq;
+ALTER TABLE timers ALTER COLUMN ord SET NOT NULL;
+ALTER TABLE timers DROP CONSTRAINT timers_pkey;
+ALTER TABLE timers ADD PRIMARY KEY (case_id, id);
+DROP INDEX IF EXISTS timers_by_case;
+DROP INDEX IF EXISTS timers_due;
+ALTER TABLE timers DROP COLUMN seq;
+"""
 
 N_TIMER = len(codec.TIMER_COLUMNS)
 DEF_NAMES = ("workflow_id", "version", "digest", "source")
 DEF_COLS = ", ".join(DEF_NAMES)
-INSERT_CASE = (
-    insert_sql("cases", codec.CASE_COLUMNS, "%s") + " ON CONFLICT (id) DO NOTHING"
-)
-INSERT_ENTRY = insert_sql("history", codec.ENTRY_COLUMNS, "%s")
-INSERT_TIMER = insert_sql("timers", codec.TIMER_COLUMNS, "%s")
-INSERT_OUTBOX = insert_sql("outbox", codec.OUTBOX_INSERT_COLUMNS, "%s")
-UPDATE_CASE = update_case_sql("%s")
 
 # Lock the case before its timer: a case locked elsewhere (a concurrent
 # commit) makes the row skipped before any of its timers is locked.
@@ -61,5 +67,6 @@ CLAIM = (
     f" {', '.join('c.' + c for c in codec.CASE_COLUMNS)}"
     " FROM timers t JOIN cases c ON c.id = t.case_id"
     " WHERE t.state = 'pending' AND t.due_at <= %s"
-    " ORDER BY t.due_at, t.seq LIMIT %s FOR UPDATE OF c, t SKIP LOCKED"
+    f" ORDER BY {', '.join('t.' + c for c in DUE_ORDER.split(', '))}"
+    " LIMIT %s FOR UPDATE OF c, t SKIP LOCKED"
 )

@@ -1,12 +1,19 @@
-"""SQL shared by the SQL backends (values are always parameters)."""
+"""SQL shared by the SQL backends: one read side and one write path.
+
+A step becomes a list of ``Statement`` values (``statements``), built from
+the change alone; each backend only says how to run them (SQLite one by one,
+PostgreSQL in one pipelined round trip) and what its placeholders and list
+parameters look like (``Dialect``). Values are always parameters.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cswork.records import Case, CaseQuery, HistoryEntry, Timer
+from cswork.records import Case, CaseChange, CaseQuery, HistoryEntry, OutboxItem, Timer
 from cswork.storage import codec
 
 CASE_COLS = ", ".join(codec.CASE_COLUMNS)
@@ -14,19 +21,139 @@ ENTRY_COLS = ", ".join(codec.ENTRY_COLUMNS)
 TIMER_COLS = ", ".join(codec.TIMER_COLUMNS)
 OUTBOX_COLS = ", ".join(codec.OUTBOX_COLUMNS)
 
-
-def insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
-    """``INSERT INTO table (columns) VALUES (marks)`` with ``mark`` placeholders."""
-    marks = ", ".join([mark] * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+#: The claim order of due timers (the due index has exactly these columns).
+DUE_ORDER = "due_at, armed_at, case_id, ord"
 
 
-def update_case_sql(mark: str) -> str:
-    """The versioned case update: the new values, then the id and expected version."""
-    sets = ", ".join(f"{c} = {mark}" for c in (
-        "state", "data", "counters", "customer", "closed", "breaches", "armed",
-        "version", "updated_at"))  # fmt: skip
-    return f"UPDATE cases SET {sets} WHERE id = {mark} AND version = {mark}"
+@dataclass(frozen=True)
+class Dialect:
+    """How one SQL backend spells placeholders and lists.
+
+    Attributes:
+        mark: the placeholder (``?`` or ``%s``).
+        any_list: True if a list goes in one parameter (``= ANY(%s)``), False
+            if each element gets a placeholder (``IN (?, ?)``).
+        upsert_case: text after the case INSERT that makes a duplicate id
+            insert nothing (checked by its row count) instead of raising.
+    """
+
+    mark: str
+    any_list: bool
+    upsert_case: str = ""
+
+    def member(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column IN (…)`` for ``values``: the SQL and its parameters."""
+        if self.any_list:
+            return f"{column} = ANY({self.mark})", [list(values)]
+        return f"{column} IN ({', '.join([self.mark] * len(values))})", list(values)
+
+    def insert(self, table: str, columns: Sequence[str]) -> str:
+        """An INSERT of one row of ``columns``."""
+        marks = ", ".join([self.mark] * len(columns))
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+#: The order the kinds of statement run in (see ``batch_statements``).
+KINDS = ("create", "update", "history", "fire", "arm", "cancel", "meet", "outbox")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a write, and what its row count must be.
+
+    Attributes:
+        kind: what it writes, one of ``KINDS``.
+        sql: the statement.
+        params: its parameters (one row), or rows for ``executemany``.
+        many: run with ``executemany``.
+        expect: the row count it must have, or None.
+        case_id: the case the statement writes (for error messages).
+    """
+
+    kind: str
+    sql: str
+    params: Sequence[Any]
+    many: bool = False
+    expect: int | None = None
+    case_id: str = ""
+
+
+def statements(change: CaseChange, d: Dialect) -> list[Statement]:
+    """The statements that write one change and its linked cases, in ``KINDS`` order."""
+    out: list[Statement] = []
+    _collect(change, d, out)
+    return sorted(out, key=lambda s: KINDS.index(s.kind))
+
+
+def batch_statements(changes: Sequence[CaseChange], d: Dialect) -> list[Statement]:
+    """The statements of many changes, one ``executemany`` per distinct statement.
+
+    Runs the kinds in ``KINDS`` order across the whole batch, which is safe
+    for a batch of due timers: every fired timer is pending and distinct, and
+    a change may only cancel or meet a timer that is pending or that an
+    earlier change of the batch armed.
+    """
+    merged: dict[tuple[str, str], Statement] = {}
+    for change in changes:
+        for s in statements(change, d):
+            rows = list(s.params) if s.many else [s.params]
+            key = (s.kind, s.sql)
+            known = merged.get(key)
+            if known is None:
+                merged[key] = Statement(s.kind, s.sql, rows, True, s.expect, s.case_id)
+                continue
+            expect = (
+                None if known.expect is None or s.expect is None
+                else known.expect + s.expect
+            )  # fmt: skip
+            merged[key] = Statement(
+                s.kind, s.sql, [*known.params, *rows], True, expect, known.case_id
+            )
+    return sorted(merged.values(), key=lambda s: KINDS.index(s.kind))
+
+
+def _collect(change: CaseChange, d: Dialect, out: list[Statement]) -> None:
+    case = change.case
+    m = d.mark
+    if change.expected_version == 0:
+        sql = d.insert("cases", codec.CASE_COLUMNS) + d.upsert_case
+        out.append(Statement("create", sql, codec.case_row(case), expect=1,
+                             case_id=case.id))  # fmt: skip
+    else:
+        names, values = codec.changed_columns(change.previous, case)
+        sets = ", ".join(f"{n} = {m}" for n in names)
+        out.append(Statement(
+            "update", f"UPDATE cases SET {sets} WHERE id = {m} AND version = {m}",
+            (*values, case.id, change.expected_version), expect=1, case_id=case.id))  # fmt: skip
+    now = codec.to_us(case.updated_at)
+    if change.entries:
+        rows = [codec.entry_row(e) for e in change.entries]
+        out.append(Statement("history", d.insert("history", codec.ENTRY_COLUMNS),
+                             rows, True))  # fmt: skip
+    if change.fired_timer:
+        out.append(Statement(
+            "fire", f"UPDATE timers SET state = 'fired', closed_at = {m}"
+            f" WHERE case_id = {m} AND id = {m} AND state = 'pending'",
+            (now, case.id, change.fired_timer), expect=1, case_id=case.id))  # fmt: skip
+    if change.arm:
+        out.append(Statement("arm", d.insert("timers", codec.TIMER_INSERT_COLUMNS),
+                             codec.timer_rows(change), True))  # fmt: skip
+    if change.cancel:
+        member, params = d.member("id", change.cancel)
+        out.append(Statement(
+            "cancel", f"UPDATE timers SET state = 'cancelled', closed_at = {m}"
+            f" WHERE case_id = {m} AND {member} AND state = 'pending'",
+            (now, case.id, *params)))  # fmt: skip
+    if change.meet:
+        member, params = d.member("id", change.meet)
+        out.append(Statement(
+            "meet", f"UPDATE timers SET met = 1 WHERE case_id = {m} AND {member}"
+            " AND state = 'pending' AND kind = 'period'", (case.id, *params)))  # fmt: skip
+    if change.outbox:
+        sql = d.insert("outbox", codec.OUTBOX_INSERT_COLUMNS)
+        out.append(Statement("outbox", sql, codec.outbox_rows(change), True))
+    for linked in change.linked:
+        _collect(linked, d, out)
 
 
 def where(query: CaseQuery, mark: str) -> tuple[str, list[Any]]:
@@ -45,11 +172,13 @@ class SQLReads:
     """The read side of the SQL backends; subclasses say how to run a query.
 
     ``MARK`` is the driver's placeholder; ``ORDER`` the column that keeps
-    insertion order (SQLite's ``rowid``, a ``bigserial`` in PostgreSQL).
+    insertion order of cases (SQLite's ``rowid``, a ``bigserial`` in
+    PostgreSQL).
     """
 
     MARK = "?"
     ORDER = "rowid"
+    OUTBOX_ORDER = "rowid"
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError
@@ -73,11 +202,22 @@ class SQLReads:
         extra = " AND state = 'pending'" if pending_only else ""
         rows = self._read(
             f"SELECT {TIMER_COLS} FROM timers WHERE case_id = {self.MARK}{extra}"
-            f" ORDER BY due_at, {self.ORDER}",
+            " ORDER BY due_at, ord",
             (case_id,),
         )
         return [codec.timer_from(r) for r in rows]
 
+    def outbox(self, case_id: str | None = None) -> list[OutboxItem]:
+        by_case = f" WHERE case_id = {self.MARK}" if case_id is not None else ""
+        rows = self._read(
+            f"SELECT {OUTBOX_COLS} FROM outbox{by_case} ORDER BY {self.OUTBOX_ORDER}",
+            (case_id,) if case_id is not None else (),
+        )
+        return [codec.outbox_from(r) for r in rows]
+
     def next_due_at(self) -> datetime | None:
-        rows = self._read("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
-        return codec.from_us(rows[0][0]) if rows and rows[0][0] is not None else None
+        rows = self._read(
+            "SELECT due_at FROM timers WHERE state = 'pending'"
+            f" ORDER BY {DUE_ORDER} LIMIT 1"
+        )
+        return codec.from_us(rows[0][0]) if rows else None

@@ -5,12 +5,20 @@ another one, on the same store, carries on: nothing lost, nothing done twice.
 These docstrings are the contract every backend keeps; the conformance suite
 in ``cswork.testing.store_contract`` checks it.
 
+A store writes what it is given and interprets nothing: it never calls engine
+code, never reads a workflow, never reads the clock.
+
 Rules for every method:
 
-- It is atomic: a method that raises has changed nothing.
+- It is atomic: a method that raises has changed nothing — also when the
+  exception is a ``KeyboardInterrupt`` or another ``BaseException`` arriving
+  at any moment; the store stays usable, and other processes are not left
+  waiting for a lock.
 - It never reads the clock: the time comes in as ``now``.
 - Driver exceptions never escape: they become ``StorageError`` (with the
   driver's exception as ``__cause__``) or a more specific ``CsworkError``.
+- Bad arguments (a limit of 0, a wrong type) raise ``InvalidArgumentError``
+  before anything is read or written.
 - Values go in and come out equal: what one backend stores, every backend
   returns the same (datetimes aware in UTC; data JSON scalars).
 """
@@ -19,10 +27,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cswork.errors import InvalidArgumentError
 from cswork.records import (
     Case,
     CaseChange,
@@ -31,38 +40,43 @@ from cswork.records import (
     OutboxItem,
     StoredDefinition,
     Timer,
+    check_count,
 )
 
-#: Computes the change a due timer makes to its case (see ``fire_due_timers``).
-TimerHandler = Callable[[Case, Timer], CaseChange]
-
 #: The version of the stored format this cswork writes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
-def handle_batch(
-    timers: Sequence[Timer], cases: dict[str, Case], handler: TimerHandler
-) -> list[CaseChange]:
-    """Compute the changes of a batch of due timers, in order (for backends).
+@dataclass
+class DueBatch:
+    """Due timers claimed by one worker, and their cases (see ``Store.claim_due``).
 
-    Earlier timers of the batch may change later ones: firing one can cancel
-    another's deadline (skip it) or meet a period (mark it met). ``cases`` is
-    updated to each case as of the last change.
+    Attributes:
+        timers: the claimed timers, earliest first.
+        cases: the cases of those timers, as committed, by id.
     """
-    changes: list[CaseChange] = []
-    cancelled: dict[str, set[str]] = {}
-    met: dict[str, set[str]] = {}
-    for timer in timers:
-        if timer.deadline in cancelled.get(timer.case_id, ()):
-            continue
-        if timer.kind == "period" and timer.deadline in met.get(timer.case_id, ()):
-            timer = replace(timer, met=True)
-        change = handler(cases[timer.case_id], timer)
-        cases[timer.case_id] = change.case
-        cancelled.setdefault(timer.case_id, set()).update(change.cancel)
-        met.setdefault(timer.case_id, set()).update(change.meet)
-        changes.append(change)
-    return changes
+
+    timers: list[Timer]
+    cases: dict[str, Case]
+    _write: Callable[[Sequence[CaseChange]], None] = field(repr=False)
+    committed: bool = False
+
+    def commit(self, changes: Sequence[CaseChange]) -> None:
+        """Write the changes (each as ``Store.commit`` would) and end the claim.
+
+        Each change may fire one timer of the batch (``fired_timer``) and
+        cancel or meet others; timers of the batch that no change fires or
+        closes stay pending. Call it once.
+
+        Raises:
+            ConflictError: a case or timer changed meanwhile; nothing written.
+            InvalidArgumentError: called twice.
+        """
+        if self.committed:
+            raise InvalidArgumentError("a due batch is committed once")
+        if changes:
+            self._write(changes)
+        self.committed = True
 
 
 class Store(ABC):
@@ -95,10 +109,12 @@ class Store(ABC):
     def create_case(self, change: CaseChange) -> None:
         """Create a case: its row, its first history entries, timers and outbox.
 
-        ``change.expected_version`` is 0.
+        ``change.expected_version`` is 0. Linked cases (``change.linked``) are
+        created in the same transaction.
 
         Raises:
-            ConflictError: a case with this id exists; nothing was written.
+            ConflictError: a case with this id (or a linked case's id) exists;
+                nothing was written.
         """
 
     @abstractmethod
@@ -115,14 +131,19 @@ class Store(ABC):
 
         In order: update the case if its stored version equals
         ``change.expected_version``; append ``change.entries``; mark
-        ``change.fired_timer`` fired (if given); cancel the pending timers of
-        the deadlines in ``change.cancel``; mark the pending period timers of
-        the deadlines in ``change.meet`` met; insert ``change.arm``; queue
+        ``change.fired_timer`` fired (it must be pending); cancel the pending
+        timers whose ids are in ``change.cancel``; mark the pending period
+        timers in ``change.meet`` met; insert ``change.arm``; queue
         ``change.outbox`` (leased to ``change.outbox_owner`` until
-        ``change.outbox_until`` if an owner is given).
+        ``change.outbox_until`` if an owner is given); create
+        ``change.linked``.
+
+        Cancelling and meeting visit only the timers named, never the case's
+        older timers: a step costs the same on a case with a long past.
 
         Raises:
-            ConflictError: the stored version differs (another writer won);
+            ConflictError: the stored version differs (another writer won), the
+                fired timer is no longer pending, or a linked case exists;
                 nothing was written.
             CaseNotFoundError: no such case.
         """
@@ -148,31 +169,23 @@ class Store(ABC):
         """The earliest due time of any pending timer, or None."""
 
     @abstractmethod
-    def fire_due_timers(
-        self,
-        now: datetime,
-        handler: TimerHandler,
-        *,
-        worker_id: str,
-        limit: int = 100,
-    ) -> list[CaseChange]:
-        """Fire up to ``limit`` pending timers due at or before ``now``, exactly once.
+    def claim_due(
+        self, now: datetime, *, worker_id: str, limit: int = 100
+    ) -> AbstractContextManager[DueBatch]:
+        """Claim up to ``limit`` pending timers due at or before ``now``.
 
-        In one transaction: claim due pending timers (earliest first, ties in
-        arming order) that no
-        other worker is firing; for each, call ``handler(case, timer)`` with
-        the case as of the previous timer of this batch, and write the change
-        it returns as ``commit`` would (its ``fired_timer`` is the timer).
-        A timer is fired by exactly one worker even when several run this at
-        once; a worker that dies mid-batch fires nothing (its transaction is
-        rolled back and the timers are claimed again later).
+        Used as ``with store.claim_due(now, worker_id=w) as batch: ...
+        batch.commit(changes)``. The timers come earliest first; ties by
+        arming time, then case id, then arming order within the case. While
+        the block runs no other worker can claim them (nor change their
+        cases, on backends where a claim locks the case); ``batch.commit``
+        writes the changes in the claim's own transaction, so a timer is fired
+        by exactly one worker. Leaving the block without ``commit``, or by an
+        exception, writes nothing: the timers stay pending and can be claimed
+        again (also when the worker dies mid-block).
 
-        ``handler`` must be pure (no I/O): it may be called again for the same
-        timer if the transaction is retried. If it raises, nothing is written
-        and the exception propagates.
-
-        Returns:
-            The changes written, in firing order.
+        Raises:
+            InvalidArgumentError: ``limit`` is not a whole number ≥ 1.
         """
 
     # ---------------------------------------------------------------- outbox
@@ -196,14 +209,21 @@ class Store(ABC):
         Args:
             now: the current time.
             worker_id: who takes the lease.
-            lease: how long the lease lasts.
-            limit: the most items to return.
+            lease: how long the lease lasts (positive).
+            limit: the most items to return (≥ 1).
             case_id: only items of this case.
+
+        Raises:
+            InvalidArgumentError: a bad limit or lease.
         """
 
     @abstractmethod
     def ack_outbox(self, ids: Sequence[str], *, worker_id: str) -> None:
         """Mark items delivered (items leased by another worker are left alone)."""
+
+    @abstractmethod
+    def outbox(self, case_id: str | None = None) -> list[OutboxItem]:
+        """The undelivered items (of one case, if given), oldest first; leases ignored."""
 
     # ------------------------------------------------------------- lifecycle
     @contextmanager
@@ -212,9 +232,30 @@ class Store(ABC):
 
         Inside the block, ``create_case`` and ``commit`` join one transaction
         that is committed when the block ends, or rolled back entirely if it
-        raises. Backends without transactions run the block as it is.
+        raises. A commit that fails inside (a conflict) changes nothing and
+        leaves the rest of the batch intact. Backends without transactions run
+        the block as it is.
         """
         yield
 
     def close(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release connections and files. The store is unusable afterwards."""
+
+
+def check_claim(limit: object) -> None:
+    """Check the ``limit`` of a claim (for backends).
+
+    Raises:
+        InvalidArgumentError: not a whole number ≥ 1.
+    """
+    check_count("limit", limit, minimum=1)
+
+
+def check_lease(lease: object) -> None:
+    """Check the ``lease`` of an outbox claim (for backends).
+
+    Raises:
+        InvalidArgumentError: not a positive ``timedelta``.
+    """
+    if not isinstance(lease, timedelta) or lease <= timedelta(0):
+        raise InvalidArgumentError(f"lease must be a positive timedelta, not {lease!r}")

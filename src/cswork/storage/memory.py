@@ -1,19 +1,23 @@
 """``MemoryStore``: everything in this process, for tests and simulations.
 
-It keeps the same encoded rows as the SQL backends (``codec``), so a record
-handed out can never alias what is stored, and it honours the whole contract,
-including transactions for ``batch`` and the exactly-once timer claim (under a
-lock: one process, many threads).
+It keeps the records themselves — values whose mappings are read-only, so a
+record handed out can never alias what is stored in a harmful way — and
+honours the whole contract: transactions for ``batch`` (an undo log, so a
+batch costs what it changes, not what the store holds), the exactly-once
+timer claim (under a lock: one process, many threads), and atomicity under
+interrupts. ``MemoryStore(strict=True)`` round-trips every record through the
+codec the SQL stores use, so anything they could not store fails here too.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from copy import deepcopy
+from dataclasses import replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from cswork.errors import (
@@ -30,27 +34,33 @@ from cswork.records import (
     OutboxItem,
     StoredDefinition,
     Timer,
+    TimerState,
 )
 from cswork.storage import codec
-from cswork.storage.base import Store, TimerHandler, handle_batch
+from cswork.storage.base import DueBatch, Store, check_claim, check_lease
 
-# Positions in a timer row (codec.TIMER_COLUMNS).
-_T_DEADLINE, _T_KIND, _T_DUE, _T_STATE, _T_MET, _T_CLOSED = 2, 3, 5, 7, 8, 9
+_Undo = Callable[[], None]
 
 
 class MemoryStore(Store):
-    """A store in this process's memory; gone when the process ends."""
+    """A store in this process's memory; gone when the process ends.
 
-    def __init__(self) -> None:
+    Args:
+        strict: round-trip every record through the SQL stores' codec (JSON
+            rows), as the conformance tests do.
+    """
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
         self._lock = threading.RLock()
         self._definitions: dict[tuple[str, int], StoredDefinition] = {}
-        self._cases: dict[str, tuple[Any, ...]] = {}
-        self._history: dict[str, list[tuple[Any, ...]]] = {}
-        self._timers: dict[str, list[Any]] = {}
-        self._case_timers: dict[str, list[str]] = {}
-        self._due: list[tuple[int, int, str]] = []  # (due, arming order, id)
-        self._armed = 0
-        self._outbox: dict[str, list[Any]] = {}  # id → [row, owner, until, tries]
+        self._cases: dict[str, Case] = {}
+        self._history: dict[str, list[HistoryEntry]] = {}
+        self._timers: dict[str, dict[str, tuple[Timer, int]]] = {}
+        self._due: list[tuple[int, int, str, int, str]] = []
+        self._outbox: dict[str, list[Any]] = {}  # id → [item, owner, until, tries]
+        self._undo: list[_Undo] = []
+        self._batch_marks: list[int] = []
 
     # ---------------------------------------------------------- definitions
     def save_definition(self, definition: StoredDefinition) -> None:  # noqa: D102
@@ -73,71 +83,136 @@ class MemoryStore(Store):
     # ----------------------------------------------------------------- cases
     def create_case(self, change: CaseChange) -> None:  # noqa: D102
         with self._lock:
-            if change.case.id in self._cases:
-                raise ConflictError(change.case.id, "a case with this id exists")
-            self._history[change.case.id] = []
-            self._case_timers[change.case.id] = []
-            self._apply(change)
+            self._check(change)
+            self._atomically(lambda: self._apply(change))
 
     def load_case(self, case_id: str) -> Case:  # noqa: D102
-        row = self._cases.get(case_id)
-        if row is None:
+        case = self._cases.get(case_id)
+        if case is None:
             raise CaseNotFoundError(case_id)
-        return codec.case_from(row)
+        return case
 
     def commit(self, change: CaseChange) -> None:  # noqa: D102
         with self._lock:
-            row = self._cases.get(change.case.id)
-            if row is None:
-                raise CaseNotFoundError(change.case.id)
-            if row[10] != change.expected_version:
-                raise ConflictError(
-                    change.case.id,
-                    f"expected version {change.expected_version}, found {row[10]}",
-                )
-            self._apply(change)
+            self._check(change)
+            self._atomically(lambda: self._apply(change))
+
+    def _check(self, change: CaseChange) -> None:
+        """Refuse a change that cannot be written, before anything is changed."""
+        case_id = change.case.id
+        found = self._cases.get(case_id)
+        if change.expected_version == 0:
+            if found is not None:
+                raise ConflictError(case_id, "a case with this id exists")
+        elif found is None:
+            raise CaseNotFoundError(case_id)
+        elif found.version != change.expected_version:
+            raise ConflictError(case_id, f"found version {found.version}")
+        if change.fired_timer:
+            t = self._timers[case_id].get(change.fired_timer)
+            if t is None or t[0].state != "pending":
+                raise ConflictError(case_id, "the timer was already closed")
+        for linked in change.linked:
+            self._check(linked)
+
+    def _atomically(self, work: Callable[[], None]) -> None:
+        """Run ``work``; on any exception undo what it did (outside a batch too)."""
+        mark = len(self._undo)
+        try:
+            work()
+        except BaseException:
+            self._rollback(mark)
+            raise
+        if not self._batch_marks:
+            del self._undo[mark:]
+
+    def _rollback(self, mark: int) -> None:
+        while len(self._undo) > mark:
+            self._undo.pop()()
+
+    def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        """``table[key] = value``, with its undo logged first."""
+        if key in table:
+            old = table[key]
+            self._undo.append(lambda: table.__setitem__(key, old))
+        else:
+            self._undo.append(lambda: table.pop(key, None))
+        table[key] = value
 
     def _apply(self, change: CaseChange) -> None:
-        case = change.case
-        now = codec.to_us(case.updated_at)
+        case = self._keep_case(change.case)
+        case_id = case.id
+        now = case.updated_at
+        if change.expected_version == 0:
+            self._set(self._history, case_id, [])
+            self._set(self._timers, case_id, {})
+        self._set(self._cases, case_id, case)
+        history = self._history[case_id]
+        size = len(history)
+        self._undo.append(lambda: history.__delitem__(slice(size, None)))
+        history.extend(self._keep_entry(e) for e in change.entries)
+        timers = self._timers[case_id]
         if change.fired_timer:
-            t = self._timers[change.fired_timer]
-            if t[_T_STATE] != "pending":
-                raise ConflictError(case.id, "timer already closed")
-        self._cases[case.id] = codec.case_row(case)
-        self._history[case.id].extend(codec.entry_row(e) for e in change.entries)
-        if change.fired_timer:
-            self._close(self._timers[change.fired_timer], "fired", now)
-        if change.cancel or change.meet:
-            for tid in self._case_timers[case.id]:
-                t = self._timers[tid]
-                if t[_T_STATE] != "pending":
-                    continue
-                if t[_T_DEADLINE] in change.cancel:
-                    self._close(t, "cancelled", now)
-                elif t[_T_DEADLINE] in change.meet and t[_T_KIND] == "period":
-                    t[_T_MET] = 1
-        for timer in change.arm:
-            row = list(codec.timer_row(timer))
-            self._timers[timer.id] = row
-            self._case_timers[case.id].append(timer.id)
-            self._armed += 1
-            heapq.heappush(self._due, (row[_T_DUE], self._armed, timer.id))
-        for out in codec.outbox_rows(change):
-            self._outbox[out[0]] = [out[:-2], out[-2], out[-1], 0]
+            self._close(timers, change.fired_timer, "fired", now)
+        for tid in change.cancel:
+            self._close(timers, tid, "cancelled", now)
+        for tid in change.meet:
+            found = timers.get(tid)
+            if found and found[0].state == "pending" and found[0].kind == "period":
+                self._set(timers, tid, (replace(found[0], met=True), found[1]))
+        base = case.version * codec.MAX_ARMED_PER_STEP
+        for i, timer in enumerate(change.arm):
+            if self.strict:
+                timer = codec.timer_from(codec.timer_row(timer))
+            self._set(timers, timer.id, (timer, base + i))
+            due = (codec.to_us(timer.due_at), codec.to_us(timer.armed_at))
+            heapq.heappush(self._due, (*due, case_id, base + i, timer.id))
+        owner = change.outbox_owner or None
+        until = codec.to_us(change.outbox_until) if owner and change.outbox_until else 0
+        for item in change.outbox:
+            if self.strict:
+                item = codec.outbox_from(codec.outbox_row(item))
+            self._set(self._outbox, item.id, [item, owner, until, 0])
+        for linked in change.linked:
+            self._apply(linked)
 
-    @staticmethod
-    def _close(row: list[Any], state: str, now: int) -> None:
-        row[_T_STATE] = state
-        row[_T_CLOSED] = now
+    def _close(
+        self,
+        timers: dict[str, tuple[Timer, int]],
+        tid: str,
+        state: TimerState,
+        now: datetime,
+    ) -> None:
+        found = timers.get(tid)
+        if found and found[0].state == "pending":
+            closed = replace(found[0], state=state, closed_at=now)
+            self._set(timers, tid, (closed, found[1]))
+
+    def _keep_case(self, case: Case) -> Case:
+        if self.strict:
+            return codec.case_from(codec.case_row(case))
+        if all(
+            type(m) is MappingProxyType
+            for m in (case.data, case.counters, case.armed, case.timer_ids)
+        ):
+            return case
+        return replace(
+            case,
+            data=codec.frozen(dict(case.data)),
+            counters=codec.frozen(dict(case.counters)),
+            armed=codec.frozen(dict(case.armed)),
+            timer_ids=codec.frozen(dict(case.timer_ids)),
+        )
+
+    def _keep_entry(self, entry: HistoryEntry) -> HistoryEntry:
+        return codec.entry_from(codec.entry_row(entry)) if self.strict else entry
 
     def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
-        out: list[Case] = []
         with self._lock:
-            rows = list(self._cases.values())
-        rows.sort(key=lambda r: r[11])  # stable: ties stay in creation order
-        for r in rows:
-            c = codec.case_from(r)
+            cases = list(self._cases.values())
+        cases.sort(key=lambda c: c.created_at)  # stable: ties in creation order
+        out: list[Case] = []
+        for c in cases:
             if _matches(c, query):
                 out.append(c)
                 if query.limit is not None and len(out) >= query.limit:
@@ -146,45 +221,54 @@ class MemoryStore(Store):
 
     def history(self, case_id: str) -> list[HistoryEntry]:  # noqa: D102
         with self._lock:
-            rows = list(self._history.get(case_id, ()))
-        return [codec.entry_from(r) for r in rows]
+            entries = list(self._history.get(case_id, ()))
+        # Details hold lists: hand out copies, never what is kept.
+        return [codec.entry_from(codec.entry_row(e)) for e in entries]
 
     def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:  # noqa: D102
         with self._lock:
-            rows = [tuple(self._timers[t]) for t in self._case_timers.get(case_id, ())]
-        timers = [codec.timer_from(r) for r in rows]
-        if pending_only:
-            timers = [t for t in timers if t.state == "pending"]
-        return sorted(timers, key=lambda t: t.due_at)  # stable: ties in arming order
+            found = list(self._timers.get(case_id, {}).values())
+        found.sort(key=lambda t: (t[0].due_at, t[1]))
+        return [t for t, _ in found if not pending_only or t.state == "pending"]
 
     # ------------------------------------------------------------- deadlines
     def next_due_at(self) -> datetime | None:  # noqa: D102
         with self._lock:
-            while self._due and self._timers[self._due[0][2]][_T_STATE] != "pending":
+            while self._due and not self._pending(self._due[0]):
                 heapq.heappop(self._due)
             return codec.from_us(self._due[0][0]) if self._due else None
 
-    def fire_due_timers(  # noqa: D102
-        self, now: datetime, handler: TimerHandler, *, worker_id: str, limit: int = 100
-    ) -> list[CaseChange]:
+    def _pending(self, item: tuple[int, int, str, int, str]) -> bool:
+        found = self._timers.get(item[2], {}).get(item[4])
+        return found is not None and found[0].state == "pending"
+
+    @contextmanager
+    def claim_due(  # noqa: D102
+        self, now: datetime, *, worker_id: str, limit: int = 100
+    ) -> Iterator[DueBatch]:
+        check_claim(limit)
         now_us = codec.to_us(now)
         with self._lock:
-            due: list[tuple[int, int, str]] = []
-            while self._due and self._due[0][0] <= now_us and len(due) < limit:
+            picked: list[tuple[int, int, str, int, str]] = []
+            while self._due and self._due[0][0] <= now_us and len(picked) < limit:
                 item = heapq.heappop(self._due)
-                if self._timers[item[2]][_T_STATE] == "pending":
-                    due.append(item)
-            timers = [codec.timer_from(tuple(self._timers[t])) for _, _, t in due]
-            cases = {t.case_id: self.load_case(t.case_id) for t in timers}
-            try:
-                changes = handle_batch(timers, cases, handler)
-            except BaseException:
-                for item in due:
-                    heapq.heappush(self._due, item)
-                raise
-            for change in changes:
-                self._apply(change)
-            return changes
+                if self._pending(item):
+                    picked.append(item)
+            for item in picked:  # still pending until a change fires them
+                heapq.heappush(self._due, item)
+            timers = [self._timers[i[2]][i[4]][0] for i in picked]
+            cases = {t.case_id: self._cases[t.case_id] for t in timers}
+
+            def write(changes: Sequence[CaseChange]) -> None:
+                def apply_all() -> None:
+                    for change in changes:
+                        self._check(change)
+                        self._apply(change)
+
+                self._atomically(apply_all)
+
+            with self.batch():  # the claim is one transaction, like a batch
+                yield DueBatch(timers, cases, write)
 
     # ---------------------------------------------------------------- outbox
     def claim_outbox(  # noqa: D102
@@ -196,19 +280,23 @@ class MemoryStore(Store):
         limit: int = 100,
         case_id: str | None = None,
     ) -> list[OutboxItem]:
+        check_claim(limit)
+        check_lease(lease)
         now_us, until = codec.to_us(now), codec.to_us(now + lease)
         out: list[OutboxItem] = []
         with self._lock:
-            for entry in self._outbox.values():
+            for key, entry in list(self._outbox.items()):
                 if len(out) >= limit:
                     break
-                row, owner, expires, _ = entry
-                if case_id is not None and row[1] != case_id:
+                item, owner, expires, tries = entry
+                if case_id is not None and item.case_id != case_id:
                     continue
                 if owner is not None and expires > now_us:
                     continue
-                entry[1], entry[2], entry[3] = worker_id, until, entry[3] + 1
-                out.append(codec.outbox_from(row))
+                self._set(self._outbox, key, [item, worker_id, until, tries + 1])
+                out.append(item)
+            if not self._batch_marks:
+                self._undo.clear()
         return out
 
     def ack_outbox(self, ids: Sequence[str], *, worker_id: str) -> None:  # noqa: D102
@@ -216,22 +304,33 @@ class MemoryStore(Store):
             for i in ids:
                 entry = self._outbox.get(i)
                 if entry is not None and entry[1] == worker_id:
+                    self._set(self._outbox, i, entry)  # logs the undo
                     del self._outbox[i]
+            if not self._batch_marks:
+                self._undo.clear()
+
+    def outbox(self, case_id: str | None = None) -> list[OutboxItem]:  # noqa: D102
+        with self._lock:
+            return [
+                e[0]
+                for e in self._outbox.values()
+                if case_id is None or e[0].case_id == case_id
+            ]
 
     # ------------------------------------------------------------- lifecycle
     @contextmanager
     def batch(self) -> Iterator[None]:  # noqa: D102
         with self._lock:
-            saved = deepcopy(
-                (self._cases, self._history, self._timers, self._case_timers,
-                 self._due, self._outbox)
-            )  # fmt: skip
+            self._batch_marks.append(len(self._undo))
             try:
                 yield
             except BaseException:
-                (self._cases, self._history, self._timers, self._case_timers,
-                 self._due, self._outbox) = saved  # fmt: skip
+                self._rollback(self._batch_marks[-1])
                 raise
+            finally:
+                mark = self._batch_marks.pop()
+                if not self._batch_marks:
+                    del self._undo[mark:]
 
 
 def _matches(c: Case, q: CaseQuery) -> bool:

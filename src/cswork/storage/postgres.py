@@ -1,11 +1,14 @@
 """``PostgresStore``: many engine processes on one PostgreSQL database.
 
 - Each method is one transaction on a pooled connection (pinged only after
-  it sat idle); a step's writes go in one pipelined round trip. ``batch()``
-  holds one connection and runs inner operations in savepoints.
+  it sat idle); a step's writes (the statements of ``storage/_sql.py``) go in
+  one pipelined round trip. ``batch()`` holds one connection and runs inner
+  operations in savepoints.
 - Due timers are claimed with ``FOR UPDATE OF c, t SKIP LOCKED`` and fired in
   the claiming transaction: exactly once across workers, never waiting for a
   case that a concurrent ``commit`` holds.
+- An exception at any point (``KeyboardInterrupt`` included) rolls back the
+  transaction; a connection caught mid-query is discarded by the pool.
 - Arming timers sends ``NOTIFY cswork_timers``; ``listen()`` turns it into calls.
 - The timers table is a queue: ``ANALYZE timers`` after bulk loads.
 """
@@ -29,29 +32,33 @@ from cswork.errors import (
     StoredFormatError,
     UnknownWorkflowError,
 )
-from cswork.records import (
-    Case,
-    CaseChange,
-    OutboxItem,
-    StoredDefinition,
-)
+from cswork.records import Case, CaseChange, OutboxItem, StoredDefinition
 from cswork.storage import codec
 from cswork.storage._pg_listen import Listener
 from cswork.storage._pg_sql import (
     CLAIM,
     DEF_COLS,
     DEF_NAMES,
-    INSERT_CASE,
-    INSERT_ENTRY,
-    INSERT_OUTBOX,
-    INSERT_TIMER,
-    MIGRATIONS,
+    DIALECT,
     N_TIMER,
     SCHEMA,
-    UPDATE_CASE,
+    TO_2,
 )
-from cswork.storage._sql import CASE_COLS, OUTBOX_COLS, SQLReads
-from cswork.storage.base import FORMAT_VERSION, Store, TimerHandler, handle_batch
+from cswork.storage._sql import (
+    CASE_COLS,
+    OUTBOX_COLS,
+    SQLReads,
+    Statement,
+    batch_statements,
+    statements,
+)
+from cswork.storage.base import (
+    FORMAT_VERSION,
+    DueBatch,
+    Store,
+    check_claim,
+    check_lease,
+)
 
 try:
     import psycopg
@@ -115,6 +122,7 @@ class PostgresStore(SQLReads, Store):
 
     MARK = "%s"
     ORDER = "seq"
+    OUTBOX_ORDER = "seq"
 
     def __init__(
         self,
@@ -188,8 +196,12 @@ class PostgresStore(SQLReads, Store):
             if self.schema is not None:
                 create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}")
                 conn.execute(create.format(sql.Identifier(self.schema)))
-            conn.execute(SCHEMA)
-            row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            exists = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+            row = (
+                conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+                if exists and exists[0]
+                else None
+            )
             version = int(row[0]) if row else FORMAT_VERSION
             if version > FORMAT_VERSION:
                 raise StoredFormatError(
@@ -197,7 +209,8 @@ class PostgresStore(SQLReads, Store):
                     f"cswork (format {version}; this one reads up to {FORMAT_VERSION})"
                 )
             for step in range(version + 1, FORMAT_VERSION + 1):
-                conn.execute(MIGRATIONS[step])
+                MIGRATIONS[step](conn)
+            conn.execute(SCHEMA)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('format', %s)"
                 " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -266,10 +279,7 @@ class PostgresStore(SQLReads, Store):
     # ----------------------------------------------------------------- cases
     def create_case(self, change: CaseChange) -> None:  # noqa: D102
         with self._tx(change.case.id) as conn:
-            cur = conn.execute(INSERT_CASE, codec.case_row(change.case))
-            if cur.rowcount != 1:
-                raise ConflictError(change.case.id, "a case with this id exists")
-            self._write_rest(conn, change)
+            self._run(conn, statements(change, DIALECT), [change])
 
     def load_case(self, case_id: str) -> Case:  # noqa: D102
         rows = self._read(f"SELECT {CASE_COLS} FROM cases WHERE id = %s", (case_id,))
@@ -279,94 +289,62 @@ class PostgresStore(SQLReads, Store):
 
     def commit(self, change: CaseChange) -> None:  # noqa: D102
         with self._tx(change.case.id) as conn:
-            self._write(conn, change)
+            self._run(conn, statements(change, DIALECT), [change])
 
-    def _write(self, conn: Conn, change: CaseChange) -> None:
-        # Pipelined: one round trip for the whole step; the row counts are
-        # checked afterwards and a mismatch rolls the transaction back.
+    def _run(
+        self, conn: Conn, stmts: list[Statement], changes: Sequence[CaseChange]
+    ) -> None:
+        """Send every statement in one pipelined round trip, then check row counts.
+
+        A wrong count raises, which rolls the transaction back.
+        """
+        sent: list[tuple[Statement, Any]] = []
         with conn.pipeline():
-            update, fired = self._send(conn, change)
-        self._verify(conn, change, update, fired)
-
-    def _send(self, conn: Conn, change: CaseChange) -> tuple[Any, Any]:
-        row = codec.case_row(change.case)
-        update = conn.execute(
-            UPDATE_CASE, (*row[3:11], row[12], change.case.id, change.expected_version)
-        )
-        fired = self._fire_timer(conn, change)
-        self._write_pipelined(conn.cursor(), change)
-        return update, fired
+            for s in stmts:
+                cur = conn.cursor()
+                if s.many:
+                    cur.executemany(s.sql, s.params)
+                else:
+                    cur.execute(s.sql, s.params)
+                sent.append((s, cur))
+            dues = [t.due_at for c in changes for t in _armed(c)]
+            if dues:
+                earliest = codec.to_us(min(dues))
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(earliest)))
+        for s, cur in sent:
+            if s.expect is not None and cur.rowcount != s.expect:
+                raise self._failure(conn, s)
 
     @staticmethod
-    def _verify(conn: Conn, change: CaseChange, update: Any, fired: Any) -> None:
-        case_id = change.case.id
-        if update.rowcount != 1:
+    def _failure(conn: Conn, s: Statement) -> Exception:
+        if s.kind == "create":
+            return ConflictError(s.case_id, "a case with this id exists")
+        if s.kind == "update":
             found = conn.execute(
-                "SELECT version FROM cases WHERE id = %s", (case_id,)
+                "SELECT version FROM cases WHERE id = %s", (s.case_id,)
             ).fetchone()
             if found is None:
-                raise CaseNotFoundError(case_id)
-            raise ConflictError(
-                case_id, f"expected version {change.expected_version}, found {found[0]}"
-            )
-        if fired is not None and fired.rowcount != 1:
-            raise ConflictError(case_id, "the timer was already closed")
-
-    @staticmethod
-    def _fire_timer(conn: Conn, change: CaseChange) -> Any:
-        if not change.fired_timer:
-            return None
-        return conn.execute(
-            "UPDATE timers SET state = 'fired', closed_at = %s"
-            " WHERE id = %s AND state = 'pending'",
-            (codec.to_us(change.case.updated_at), change.fired_timer),
-        )
-
-    @staticmethod
-    def _write_rest(conn: Conn, change: CaseChange) -> None:
-        with conn.pipeline():
-            fired = PostgresStore._fire_timer(conn, change)
-            PostgresStore._write_pipelined(conn.cursor(), change)
-        if fired is not None and fired.rowcount != 1:
-            raise ConflictError(change.case.id, "the timer was already closed")
-
-    @staticmethod
-    def _write_pipelined(cur: Any, change: CaseChange) -> None:
-        case_id = change.case.id
-        now = codec.to_us(change.case.updated_at)
-        if change.entries:
-            cur.executemany(INSERT_ENTRY, [codec.entry_row(e) for e in change.entries])
-        if change.cancel:
-            cur.execute(
-                "UPDATE timers SET state = 'cancelled', closed_at = %s"
-                " WHERE case_id = %s AND state = 'pending' AND deadline = ANY(%s)",
-                (now, case_id, list(change.cancel)),
-            )
-        if change.meet:
-            cur.execute(
-                "UPDATE timers SET met = 1 WHERE case_id = %s AND state = 'pending'"
-                " AND kind = 'period' AND deadline = ANY(%s)",
-                (case_id, list(change.meet)),
-            )
-        if change.arm:
-            cur.executemany(INSERT_TIMER, [codec.timer_row(t) for t in change.arm])
-            earliest = min(codec.to_us(t.due_at) for t in change.arm)
-            cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(earliest)))
-        if change.outbox:
-            cur.executemany(INSERT_OUTBOX, codec.outbox_rows(change))
+                return CaseNotFoundError(s.case_id)
+            return ConflictError(s.case_id, f"found version {found[0]}")
+        if s.kind == "fire":
+            return ConflictError(s.case_id, "the timer was already closed")
+        return ConflictError(s.case_id, "changed by another writer meanwhile")
 
     # ------------------------------------------------------------- deadlines
-    def fire_due_timers(  # noqa: D102
-        self, now: datetime, handler: TimerHandler, *, worker_id: str, limit: int = 100
-    ) -> list[CaseChange]:
+    @contextmanager
+    def claim_due(  # noqa: D102
+        self, now: datetime, *, worker_id: str, limit: int = 100
+    ) -> Iterator[DueBatch]:
+        check_claim(limit)
         with self._tx() as conn:
             rows = conn.execute(CLAIM, (codec.to_us(now), limit)).fetchall()
             timers = [codec.timer_from(r[:N_TIMER]) for r in rows]
             cases = {r[N_TIMER]: codec.case_from(r[N_TIMER:]) for r in rows}
-            changes = handle_batch(timers, cases, handler)
-            for change in changes:
-                self._write(conn, change)
-            return changes
+
+            def write(changes: Sequence[CaseChange]) -> None:
+                self._run(conn, batch_statements(changes, DIALECT), changes)
+
+            yield DueBatch(timers, cases, write)
 
     def listen(self, callback: Callable[[datetime], None]) -> Callable[[], None]:
         """Call ``callback(due_at)`` each time a transaction arms timers.
@@ -404,6 +382,8 @@ class PostgresStore(SQLReads, Store):
         limit: int = 100,
         case_id: str | None = None,
     ) -> list[OutboxItem]:
+        check_claim(limit)
+        check_lease(lease)
         by_case = " AND case_id = %s" if case_id is not None else ""
         params: list[Any] = [codec.to_us(now), *([case_id] if by_case else []), limit]
         with self._tx() as conn:
@@ -446,3 +426,26 @@ class PostgresStore(SQLReads, Store):
             stop()
         with translate_errors():
             self._pool.close()
+
+
+def _armed(change: CaseChange) -> list[Any]:
+    """The timers a change and its linked cases arm."""
+    return [*change.arm, *(t for c in change.linked for t in _armed(c))]
+
+
+def _to_2(conn: Conn) -> None:
+    conn.execute(TO_2)
+    rows = conn.execute(
+        "SELECT case_id, deadline, kind, due_at, id FROM timers"
+        " WHERE state = 'pending' ORDER BY case_id, deadline, kind = 'warn', ord"
+    ).fetchall()
+    conn.execute("UPDATE cases SET armed = '{}'")
+    for case_id, (armed, nxt) in codec.rebuild_armed(rows).items():
+        conn.execute(
+            "UPDATE cases SET armed = %s, next_due_at = %s WHERE id = %s",
+            (armed, nxt, case_id),
+        )
+
+
+#: format version → what upgrades the tables from the version before it.
+MIGRATIONS: dict[int, Callable[[Conn], None]] = {2: _to_2}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ def make_case(case_id: str | None = None, **kw: Any) -> Case:
         "closed": False,
         "breaches": 0,
         "armed": {},
+        "timer_ids": {},
         "version": 1,
         "created_at": T0,
         "updated_at": T0,
@@ -93,13 +94,60 @@ def outbox(case: Case, **kw: Any) -> OutboxItem:
 
 
 def created(store: Store, *timers_due: tuple[str, datetime], **kw: Any) -> Case:
-    """Create a case with a start entry and timers ``(deadline, due)``."""
+    """Create a case with a start entry and timers ``(deadline, due)``.
+
+    The case's ``armed`` and ``timer_ids`` name the timers, as the engine's do.
+    """
     case = make_case(**kw)
     arm = tuple(timer(case, name, due) for name, due in timers_due)
+    if arm and "armed" not in kw:
+        case = replace(
+            case,
+            armed={t.deadline: t.due_at for t in arm},
+            timer_ids={t.deadline: (t.id,) for t in arm},
+        )
     store.create_case(
         CaseChange(case=case, expected_version=0, entries=(entry(case, 1),), arm=arm)
     )
     return case
+
+
+def ids(store: Store, case: Case, *deadlines: str) -> tuple[str, ...]:
+    """The ids of the case's pending timers of these deadlines."""
+    return tuple(
+        t.id
+        for t in store.timers(case.id, pending_only=True)
+        if t.deadline in deadlines
+    )
+
+
+def fire_due(
+    store: Store,
+    now: datetime,
+    handler: Callable[[Case, Timer], CaseChange],
+    *,
+    worker_id: str,
+    limit: int = 100,
+) -> list[CaseChange]:
+    """Claim the due timers and fire each with ``handler(case, timer)``.
+
+    What an engine does, without one: a timer that an earlier change of the
+    batch cancelled is skipped, and each is handled on its case as of the
+    previous change.
+    """
+    with store.claim_due(now, worker_id=worker_id, limit=limit) as batch:
+        cases = dict(batch.cases)
+        closed: set[str] = set()
+        changes: list[CaseChange] = []
+        for t in batch.timers:
+            if t.id in closed:
+                continue
+            change = handler(cases[t.case_id], t)
+            cases[t.case_id] = change.case
+            closed.update(change.cancel)
+            changes.append(change)
+        batch.commit(changes)
+    return changes
 
 
 def step(

@@ -102,6 +102,21 @@ def check_timers(engine: Engine, case_id: str, now: datetime | None = None) -> N
             case_id,
             f"pending deadlines {sorted(pending)} != armed {sorted(case.armed)}",
         )
+    by_deadline: dict[str, set[str]] = {}
+    for t in timers:
+        if t.state == "pending":
+            by_deadline.setdefault(t.deadline, set()).add(t.id)
+        if (
+            t.state == "pending"
+            and t.kind != "warn"
+            and case.armed[t.deadline] != t.due_at
+        ):
+            raise _fail(case_id, f"armed {t.deadline} is not due when its timer is")
+    known = {name: set(ids) for name, ids in case.timer_ids.items()}
+    if by_deadline != known:
+        raise _fail(
+            case_id, f"pending timers {by_deadline} != the case's timer ids {known}"
+        )
 
 
 def _check_timer(case_id: str, t: Timer, now: datetime | None) -> None:

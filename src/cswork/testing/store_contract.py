@@ -33,6 +33,7 @@ from cswork.errors import (
     CaseNotFoundError,
     ConflictError,
     DefinitionChangedError,
+    InvalidArgumentError,
     UnknownWorkflowError,
 )
 from cswork.records import (
@@ -48,6 +49,8 @@ from cswork.testing.builders import (
     created,
     entry,
     everything,
+    fire_due,
+    ids,
     make_case,
     new_id,
     outbox,
@@ -61,6 +64,8 @@ __all__ = [
     "created",
     "entry",
     "everything",
+    "fire_due",
+    "ids",
     "make_case",
     "new_id",
     "outbox",
@@ -79,8 +84,10 @@ class StoreContract:
 
     # ------------------------------------------------------------ cases
     def test_create_then_load_round_trips(self, store: Store) -> None:
-        case = created(store, ("d", T0 + timedelta(hours=1)), armed={"d": "x"})
+        case = created(store, ("d", T0 + timedelta(hours=1)))
+        assert case.armed == {"d": T0 + timedelta(hours=1)}
         assert store.load_case(case.id) == case
+        assert store.load_case(case.id).armed["d"].utcoffset() == timedelta(0)
         loaded = store.load_case(case.id)
         assert loaded.created_at.tzinfo is not None
         assert loaded.created_at.utcoffset() == timedelta(0)
@@ -122,7 +129,10 @@ class StoreContract:
         store.commit(step(case))
         before = everything(store, case.id)
         stale = step(
-            case, cancel=("d",), arm=(timer(case, "e", T0),), outbox=(outbox(case),)
+            case,
+            cancel=ids(store, case, "d"),
+            arm=(timer(case, "e", T0),),
+            outbox=(outbox(case),),
         )
         with pytest.raises(ConflictError):
             store.commit(stale)
@@ -139,7 +149,13 @@ class StoreContract:
         period = timer(case, "p", T0 + timedelta(hours=3), kind="period")
         store.commit(step(case, arm=(period,)))
         case = store.load_case(case.id)
-        store.commit(step(case, cancel=("a",), meet=("p", "b")))
+        # A name that is no pending timer of the case (another case's timer,
+        # a due timer given to meet) is left alone.
+        store.commit(step(
+            case,
+            cancel=(*ids(store, case, "a"), *ids(store, other, "a")),
+            meet=(period.id, *ids(store, case, "b")),
+        ))  # fmt: skip
         states = {(t.deadline, t.state, t.met) for t in store.timers(case.id)}
         assert states == {
             ("a", "cancelled", False),
@@ -199,10 +215,10 @@ class StoreContract:
             case, at=t.due_at, fired_timer=t.id, new={"breaches": case.breaches + 1}
         )
 
-    def test_fire_due_timers_fires_only_due_pending_ones(self, store: Store) -> None:
+    def test_only_due_pending_timers_are_claimed_and_fired(self, store: Store) -> None:
         soon, later = T0 + timedelta(minutes=5), T0 + timedelta(hours=5)
         case = created(store, ("a", soon), ("b", later), ("c", soon))
-        store.commit(step(store.load_case(case.id), cancel=("c",)))
+        store.commit(step(store.load_case(case.id), cancel=ids(store, case, "c")))
         assert store.next_due_at() is not None
         seen: list[tuple[int, str]] = []
 
@@ -210,13 +226,13 @@ class StoreContract:
             seen.append((c.version, t.deadline))
             return self._fire(c, t)
 
-        fired = store.fire_due_timers(soon, handler, worker_id="w")
+        fired = fire_due(store, soon, handler, worker_id="w")
         assert [c.fired_timer for c in fired] == [
             t.id for t in store.timers(case.id, pending_only=False) if t.deadline == "a"
         ]
         assert seen == [(2, "a")]
         assert store.load_case(case.id).breaches == 1
-        assert store.fire_due_timers(soon, handler, worker_id="w") == []
+        assert fire_due(store, soon, handler, worker_id="w") == []
         states = {t.deadline: t.state for t in store.timers(case.id)}
         assert states == {"a": "fired", "b": "pending", "c": "cancelled"}
 
@@ -229,8 +245,7 @@ class StoreContract:
             return self._fire(c, t)
 
         assert (
-            len(store.fire_due_timers(T0 + timedelta(hours=1), handler, worker_id="w"))
-            == 2
+            len(fire_due(store, T0 + timedelta(hours=1), handler, worker_id="w")) == 2
         )
         assert versions == [1, 2]
         assert store.load_case(case.id).version == 3
@@ -239,11 +254,12 @@ class StoreContract:
         self, store: Store
     ) -> None:
         case = created(store, ("a", T0), ("b", T0))
+        b = ids(store, case, "b")
 
         def handler(c: Case, t: Timer) -> CaseChange:
-            return replace(self._fire(c, t), cancel=("b",))
+            return replace(self._fire(c, t), cancel=b)
 
-        fired = store.fire_due_timers(T0, handler, worker_id="w")
+        fired = fire_due(store, T0, handler, worker_id="w")
         assert len(fired) == 1
         assert {t.deadline: t.state for t in store.timers(case.id)} == {
             "a": "fired",
@@ -258,22 +274,22 @@ class StoreContract:
             raise RuntimeError("boom")
 
         with pytest.raises(RuntimeError):
-            store.fire_due_timers(T0, handler, worker_id="w")
+            fire_due(store, T0, handler, worker_id="w")
         assert everything(store, case.id) == before
-        assert len(store.fire_due_timers(T0, self._fire, worker_id="w")) == 1
+        assert len(fire_due(store, T0, self._fire, worker_id="w")) == 1
 
     def test_limit_and_order(self, store: Store) -> None:
         base = T0 - timedelta(days=400)
         cases = [created(store, ("d", base + timedelta(seconds=i))) for i in (3, 1, 2)]
-        fired = store.fire_due_timers(
-            base + timedelta(seconds=5), self._fire, worker_id="w", limit=2
+        fired = fire_due(
+            store, base + timedelta(seconds=5), self._fire, worker_id="w", limit=2
         )
         assert [c.case.id for c in fired] == [cases[1].id, cases[2].id]
 
     def test_firing_a_closed_timer_conflicts(self, store: Store) -> None:
         case = created(store, ("a", T0))
         (t,) = store.timers(case.id)
-        store.commit(step(store.load_case(case.id), cancel=("a",)))
+        store.commit(step(store.load_case(case.id), cancel=(t.id,)))
         before = everything(store, case.id)
         with pytest.raises(ConflictError):
             store.commit(step(store.load_case(case.id), fired_timer=t.id))
@@ -292,7 +308,8 @@ class StoreContract:
         def work(s: Store, worker: str) -> None:
             try:
                 while True:
-                    got = s.fire_due_timers(
+                    got = fire_due(
+                        s,
                         due + timedelta(seconds=1),
                         self._fire,
                         worker_id=worker,
@@ -317,7 +334,87 @@ class StoreContract:
         assert sorted(f for f in fired if f in mine) == sorted(mine)
         assert all(store.load_case(c.id).breaches == 1 for c in cases)
 
+    def test_a_claim_left_without_commit_fires_nothing(self, store: Store) -> None:
+        case = created(store, ("a", T0))
+        before = everything(store, case.id)
+        with store.claim_due(T0, worker_id="w") as batch:
+            assert [t.deadline for t in batch.timers] == ["a"]
+            assert batch.cases[case.id] == store.load_case(case.id)
+        assert everything(store, case.id) == before
+        with store.claim_due(T0, worker_id="w") as batch:
+            assert [t.deadline for t in batch.timers] == ["a"]
+            change = self._fire(batch.cases[case.id], batch.timers[0])
+            batch.commit([change])
+            with pytest.raises(InvalidArgumentError):
+                batch.commit([change])
+        assert [t.state for t in store.timers(case.id)] == ["fired"]
+
+    def test_an_interrupt_anywhere_writes_nothing_and_holds_no_lock(
+        self, store: Store, second_store: Store
+    ) -> None:
+        case = created(store, ("a", T0))
+        before = everything(store, case.id)
+
+        def interrupted_claim() -> None:
+            with store.claim_due(T0, worker_id="w") as b:
+                b.commit([self._fire(b.cases[case.id], b.timers[0])])
+                raise KeyboardInterrupt
+
+        def interrupted_batch() -> None:
+            with store.batch():
+                store.commit(step(store.load_case(case.id)))
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            interrupted_claim()
+        with pytest.raises(KeyboardInterrupt):
+            interrupted_batch()
+        assert everything(store, case.id) == before
+        # Nothing is left locked: another handle writes at once, and so does this.
+        second_store.commit(step(second_store.load_case(case.id)))
+        store.commit(step(store.load_case(case.id)))
+        assert store.load_case(case.id).version == 3
+
+    def test_bad_arguments_are_refused_before_anything_happens(
+        self, store: Store
+    ) -> None:
+        case = created(store, ("a", T0))
+        before = everything(store, case.id)
+        lease = timedelta(minutes=1)
+        for bad in (0, -1, "1", 1.5, True, None):
+            with pytest.raises(InvalidArgumentError):  # noqa: SIM117 - the enter raises
+                with store.claim_due(T0, worker_id="w", limit=bad):  # type: ignore[arg-type]
+                    pass
+            with pytest.raises(InvalidArgumentError):
+                store.claim_outbox(T0, worker_id="w", lease=lease, limit=bad)  # type: ignore[arg-type]
+        for bad_lease in (timedelta(0), -lease, 60):
+            with pytest.raises(InvalidArgumentError):
+                store.claim_outbox(T0, worker_id="w", lease=bad_lease)  # type: ignore[arg-type]
+        for kw in ({"closed": "yes"}, {"breached": 1}, {"limit": "x"}, {"limit": -1},
+                   {"workflow_id": 7}, {"customer": ["C-1"]}):  # fmt: skip
+            with pytest.raises(InvalidArgumentError):
+                CaseQuery(**kw)
+        assert everything(store, case.id) == before
+
     # ------------------------------------------------------------ outbox
+    def test_undelivered_items_are_listed_until_acknowledged(
+        self, store: Store
+    ) -> None:
+        case = make_case()
+        items = (outbox(case), outbox(case, kind="start_case", target="wf2"))
+        store.create_case(
+            CaseChange(
+                case=case, expected_version=0, entries=(entry(case, 1),), outbox=items
+            )
+        )
+        assert store.outbox(case.id) == list(items)
+        assert [i for i in store.outbox() if i.case_id == case.id] == list(items)
+        got = store.claim_outbox(T0, worker_id="a", lease=timedelta(minutes=1),
+                                 case_id=case.id)  # fmt: skip
+        assert store.outbox(case.id) == list(items)  # leased is not delivered
+        store.ack_outbox([got[0].id], worker_id="a")
+        assert store.outbox(case.id) == [items[1]]
+
     def test_outbox_lease_and_ack(self, store: Store, second_store: Store) -> None:
         case = make_case()
         items = (outbox(case), outbox(case, kind="call", target="hook", roles=()))

@@ -1,10 +1,14 @@
-"""Deadline semantics as pure functions.
+"""Deadline semantics as pure functions: what a step does to a case's timers.
 
 A deadline is *armed* when a case enters its scope (a set of states) and its
 ``when`` holds, and *cancelled* when the case leaves the scope. A ``met_by``
 event meets it early (a one-shot deadline is then cancelled; a recurring one
 marks its current period met). Due times come from the calendar (working
 time) or the wall clock, or from a datetime field of the case (``at``).
+
+The case knows the ids of each armed deadline's pending timers, so a plan
+names exactly the timers it closes: a step never looks at the case's older
+timers, however many it had.
 """
 
 from __future__ import annotations
@@ -17,16 +21,30 @@ from datetime import datetime, timedelta
 from cswork.calendar import WorkingCalendar
 from cswork.engine.compile import CompiledDeadline, CompiledWorkflow
 from cswork.engine.guards import ViewFn
-from cswork.records import JSON, Scalar, Timer
+from cswork.records import JSON, Scalar, Timer, TimerKind
 
 log = logging.getLogger("cswork.deadlines")
+
+#: Whole periods a recurring obligation catches up at most in one firing
+#: (a clock jump of years would otherwise walk a calendar for ever).
+MAX_CATCH_UP = 100_000
 
 
 @dataclass
 class TimerPlan:
-    """What a step does to timers, and what to say about it in the history."""
+    """What a step does to timers, and what to say about it in the history.
 
-    armed: dict[str, str]
+    Attributes:
+        armed: the case's armed deadlines after the step → their due times.
+        ids: the case's armed deadlines after the step → pending timer ids.
+        cancel: ids of timers to cancel.
+        meet: ids of period timers to mark met.
+        arm: new timers.
+        detail: for the history entry (armed/cancelled/met names…).
+    """
+
+    armed: dict[str, datetime]
+    ids: dict[str, tuple[str, ...]]
     cancel: list[str] = field(default_factory=list)
     meet: list[str] = field(default_factory=list)
     arm: list[Timer] = field(default_factory=list)
@@ -69,15 +87,19 @@ class Deadlines:
         self._candidate_cache: dict[
             tuple[str | None, str, str], list[CompiledDeadline]
         ] = {}
+        self._totals = {d.name: self._total(d) for d in order if d.after or d.every}
 
     # ------------------------------------------------------------ due times
-    def total(self, d: CompiledDeadline) -> timedelta:
-        """The length of an ``after`` deadline or of one period, in its basis."""
+    def _total(self, d: CompiledDeadline) -> timedelta:
         span = d.after or d.every
         assert span is not None  # noqa: S101 - only called for after/every
         if d.spec.basis == "working":
             return span.working(self.calendars[d.name].day_length)
         return span.wall()
+
+    def total(self, d: CompiledDeadline) -> timedelta:
+        """The length of an ``after`` deadline or of one period, in its basis."""
+        return self._totals[d.name]
 
     def add(self, d: CompiledDeadline, start: datetime, span: timedelta) -> datetime:
         """``start`` plus ``span`` in the deadline's basis."""
@@ -92,7 +114,7 @@ class Deadlines:
         if d.spec.at is not None:
             value = data.get(d.spec.at)
             return datetime.fromisoformat(value) if isinstance(value, str) else None
-        return self.add(d, start, self.total(d))
+        return self.add(d, start, self._totals[d.name])
 
     def warn_at(
         self, d: CompiledDeadline, start: datetime, due: datetime
@@ -121,7 +143,7 @@ class Deadlines:
         self,
         d: CompiledDeadline,
         case_id: str,
-        kind: str,
+        kind: TimerKind,
         due: datetime,
         now: datetime,
         period: int = 0,
@@ -130,7 +152,7 @@ class Deadlines:
             id=self.new_id(),
             case_id=case_id,
             deadline=d.name,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             period=period,
             due_at=due,
             armed_at=now,
@@ -148,14 +170,17 @@ class Deadlines:
         due = self.due(d, now, data)
         if due is None:
             return
-        kind = "period" if d.every is not None else "due"
-        plan.arm.append(
-            self._timer(d, case_id, kind, due, now, 1 if kind == "period" else 0)
-        )
+        kind: TimerKind = "period" if d.every is not None else "due"
+        main = self._timer(d, case_id, kind, due, now, 1 if kind == "period" else 0)
+        plan.arm.append(main)
+        ids: tuple[str, ...] = (main.id,)
         warn = self.warn_at(d, now, due)
         if warn is not None and now < warn < due:
-            plan.arm.append(self._timer(d, case_id, "warn", warn, now))
-        plan.armed[d.name] = due.isoformat()
+            early = self._timer(d, case_id, "warn", warn, now)
+            plan.arm.append(early)
+            ids = (main.id, early.id)
+        plan.armed[d.name] = due
+        plan.ids[d.name] = ids
         plan.note("armed", d.name)
         if d.spec.basis == "working":
             self._check_coverage(d, due, plan)
@@ -174,11 +199,28 @@ class Deadlines:
             plan.detail.setdefault("calendar_warnings", []).append(text)  # type: ignore[union-attr]
             log.warning("%s", text)
 
-    def next_period(self, d: CompiledDeadline, timer: Timer, now: datetime) -> Timer:
-        """The timer for the period after ``timer``."""
-        due = self.add(d, timer.due_at, self.total(d))
-        return self._timer(d, timer.case_id, "period", due, now, timer.period + 1)
+    def next_period(
+        self, d: CompiledDeadline, timer: Timer, now: datetime
+    ) -> tuple[Timer, int]:
+        """The timer of the next period, and how many whole periods it skips.
 
+        The next period is the first ending after ``now``; the skipped ones
+        ended after ``timer``'s and at or before ``now``. A clock that jumped (or a worker that was down for a year) thus
+        settles in one step: the periods in between are counted, not fired
+        one by one.
+        """
+        span = self._totals[d.name]
+        due = self.add(d, timer.due_at, span)
+        skipped = 0
+        while due <= now and skipped < MAX_CATCH_UP:
+            due = self.add(d, due, span)
+            skipped += 1
+        nxt = self._timer(
+            d, timer.case_id, "period", due, now, timer.period + 1 + skipped
+        )
+        return nxt, skipped
+
+    # -------------------------------------------------------------- planning
     def plan(
         self,
         *,
@@ -186,7 +228,8 @@ class Deadlines:
         before: str | None,
         after: str,
         event: str,
-        armed: Mapping[str, str],
+        armed: Mapping[str, datetime],
+        ids: Mapping[str, tuple[str, ...]],
         changes: Mapping[str, Scalar],
         data: Mapping[str, Scalar],
         counters: Mapping[str, int],
@@ -194,25 +237,15 @@ class Deadlines:
         view: ViewFn,
     ) -> TimerPlan:
         """What moving from ``before`` to ``after`` by ``event`` does to deadlines."""
-        candidates = self._candidates(before, after, event, changes)
-        if not candidates:
-            return TimerPlan(armed=dict(armed))
-        plan = TimerPlan(armed=dict(armed))
-        for d in candidates:
+        plan = TimerPlan(armed=dict(armed), ids=dict(ids))
+        for d in self._candidates(before, after, event, changes):
             was_in = before in d.scope
             is_in = after in d.scope
             if was_in and not is_in:
                 self._drop(d, plan, "cancelled")
             elif was_in and is_in:
                 self._inside(
-                    d,
-                    plan,
-                    event,
-                    changes,
-                    case_id,
-                    now,
-                    data,
-                    d.when is None or d.when(data, counters, view),
+                    d, plan, event, changes, case_id, now, data, counters, view
                 )
             elif is_in and (d.when is None or d.when(data, counters, view)):
                 self.arm(d, case_id, now, data, plan)
@@ -242,16 +275,14 @@ class Deadlines:
                 return self._touching[after]
             seen = {d.name for d in touched}
             extra = [d for d in self._touching[after] if d.name not in seen]
-            return sorted([*touched, *extra], key=self._position)
+            return sorted([*touched, *extra], key=lambda d: d.position)
         return [d for d in self._met_by.get(event, ()) if after in d.scope]
 
-    def _position(self, d: CompiledDeadline) -> int:
-        return list(self.wf.deadlines).index(d.name)
-
-    def _drop(self, d: CompiledDeadline, plan: TimerPlan, why: str) -> None:
+    @staticmethod
+    def _drop(d: CompiledDeadline, plan: TimerPlan, why: str) -> None:
         if d.name in plan.armed:
             del plan.armed[d.name]
-            plan.cancel.append(d.name)
+            plan.cancel.extend(plan.ids.pop(d.name, ()))
             plan.note(why, d.name)
 
     def _inside(
@@ -263,16 +294,17 @@ class Deadlines:
         case_id: str,
         now: datetime,
         data: Mapping[str, Scalar],
-        applies: bool,
+        counters: Mapping[str, int],
+        view: ViewFn,
     ) -> None:
         if event in d.met_by and d.name in plan.armed:
             if d.every is not None:
-                plan.meet.append(d.name)
+                plan.meet.extend(plan.ids.get(d.name, ())[:1])
                 plan.note("met", d.name)
             else:
                 self._drop(d, plan, "met")
         elif d.spec.at is not None and d.spec.at in changes:
             # The time moved (or was set): re-arm, if the deadline applies.
             self._drop(d, plan, "cancelled")
-            if applies:
+            if d.when is None or d.when(data, counters, view):
                 self.arm(d, case_id, now, data, plan)

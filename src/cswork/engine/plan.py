@@ -1,0 +1,380 @@
+"""The plan stage: from a checked request (or a due timer) to the change it makes.
+
+Pure: the case, the request and the time go in; a ``CaseChange`` — the new
+case, its history entry, the timers to arm and close, the outbox items and
+the linked cases to create — comes out. The engine facade does the I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from cswork.calendar import WorkingCalendar
+from cswork.engine.check import Request, check_event
+from cswork.engine.compile import CompiledWorkflow
+from cswork.engine.deadlines import Deadlines, TimerPlan
+from cswork.engine.effects import (
+    ActionContext,
+    Effects,
+    Handover,
+    apply_actions,
+    handover_item,
+    outbox_item,
+)
+from cswork.engine.guards import ViewFn
+from cswork.engine.hooks import CaseView, ConditionFn
+from cswork.errors import InvalidDataError, RejectedError
+from cswork.records import (
+    JSON,
+    SYSTEM_ACTOR,
+    Actor,
+    Case,
+    CaseChange,
+    HistoryEntry,
+    HistoryKind,
+    OutboxItem,
+    Timer,
+)
+from cswork.storage.codec import frozen
+
+#: Plans the start of a linked case: (hand-over, actor, now, source case id)
+#: → its creating change; raises ``RejectedError`` if the target refuses.
+LinkedPlanner = Callable[[Handover, Actor, datetime, str], CaseChange]
+
+
+class Planner:
+    """Plans the changes of one workflow version's cases."""
+
+    def __init__(
+        self,
+        wf: CompiledWorkflow,
+        calendars: Mapping[str, WorkingCalendar],
+        new_id: Callable[[], str],
+        conditions: Mapping[str, ConditionFn],
+        linked: LinkedPlanner,
+    ) -> None:
+        self.wf = wf
+        self.new_id = new_id
+        self.conditions = conditions
+        self.deadlines = Deadlines(wf, calendars, new_id)
+        self._linked = linked
+
+    def _view(
+        self, case_id: str, state: str, event: str, actor: Actor, fx: Effects,
+        payload: Mapping[str, object],
+    ) -> ViewFn:  # fmt: skip
+        wid = self.wf.id
+        return lambda: CaseView(
+            case_id,
+            wid,
+            state,
+            event,
+            actor,
+            fx.data,
+            fx.counters,
+            payload,  # type: ignore[arg-type]
+        )
+
+    def _customer(self, data: Mapping[str, object]) -> str | None:
+        cf = self.wf.customer_field
+        value = data.get(cf) if cf else None
+        return value if isinstance(value, str) else None
+
+    # ---------------------------------------------------------------- start
+    def start(
+        self,
+        case_id: str,
+        request: Request,
+        now: datetime,
+        *,
+        linked_from: str = "",
+    ) -> CaseChange:
+        """The change that creates a case.
+
+        Raises:
+            RejectedError: a case it hands over to would refuse its data.
+        """
+        wf, actor = self.wf, request.actor
+        counters = dict.fromkeys(wf.definition.counters, 0)
+        fx = Effects(
+            data=request.data, counters=counters, changes=dict(request.payload)
+        )
+        fx.counter_changes = dict(counters)
+        view = self._view(case_id, "", "start", actor, fx, request.payload)
+        ctx = ActionContext(case_id, "start", actor, now, self.new_id, view)
+        apply_actions(wf.start.actions, fx, ctx)
+        plan = self.deadlines.plan(
+            case_id=case_id, before=None, after=wf.initial, event="start", armed={},
+            ids={}, changes=fx.changes, data=fx.data, counters=fx.counters, now=now,
+            view=view,
+        )  # fmt: skip
+        case = Case(
+            id=case_id,
+            workflow_id=wf.id,
+            workflow_version=wf.version,
+            state=wf.initial,
+            data=frozen(fx.data),
+            counters=frozen(fx.counters),
+            customer=self._customer(fx.data),
+            closed=wf.initial in wf.final,
+            breaches=0,
+            armed=frozen(plan.armed),
+            timer_ids=frozen(plan.ids),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        detail = dict(plan.detail)
+        if linked_from:
+            detail["linked_from"] = linked_from
+        entry = _entry(
+            case, None, 1, now, "start", "start", actor, wf.initial, fx, detail
+        )
+        return CaseChange(
+            case=case,
+            expected_version=0,
+            entries=(entry,),
+            arm=tuple(plan.arm),
+            outbox=tuple(fx.outbox),
+            linked=self._handovers(fx, ctx, strict=True),
+        )
+
+    # ---------------------------------------------------------------- event
+    def event(self, case: Case, request: Request, now: datetime) -> CaseChange:
+        """The change that a checked event makes to ``case``.
+
+        Raises:
+            RejectedError: a case it hands over to would refuse its data.
+        """
+        step, actor = request.step, request.actor
+        fx = Effects(
+            data=request.data,
+            counters=dict(case.counters),
+            changes=dict(request.payload),
+        )
+        view = self._view(case.id, case.state, step.event, actor, fx, request.payload)
+        ctx = ActionContext(case.id, step.event, actor, now, self.new_id, view)
+        apply_actions(step.actions, fx, ctx)
+        dest = step.dest or case.state
+        plan = self.deadlines.plan(
+            case_id=case.id, before=case.state, after=dest, event=step.event,
+            armed=case.armed, ids=case.timer_ids, changes=fx.changes, data=fx.data,
+            counters=fx.counters, now=now, view=view,
+        )  # fmt: skip
+        linked = self._handovers(fx, ctx, strict=True)
+        return self._finish(case, now, "event", step.event, actor, dest, fx, plan,
+                            linked=linked)  # fmt: skip
+
+    # ---------------------------------------------------------------- timer
+    def timer(
+        self, case: Case, timer: Timer, now: datetime, worker: str = ""
+    ) -> CaseChange:
+        """The change a due timer makes: a warning, a breach, or a period's end.
+
+        ``worker`` (the engine that fires it) is noted in the history entry.
+        """
+        d = self.wf.deadlines[timer.deadline]
+        fx = Effects(data=dict(case.data), counters=dict(case.counters))
+        plan = TimerPlan(armed=dict(case.armed), ids=dict(case.timer_ids))
+        detail: dict[str, JSON] = {
+            "timer": timer.id,
+            "due_at": timer.due_at.isoformat(),
+        }
+        if worker:
+            detail["worker"] = worker
+        view = self._view(case.id, case.state, d.name, SYSTEM_ACTOR, fx, {})
+        ctx = ActionContext(case.id, d.name, SYSTEM_ACTOR, now, self.new_id, view)
+        breaches = 0
+        kind: HistoryKind
+        ids = plan.ids.get(d.name, ())
+        if timer.kind == "warn":
+            kind = "warning"
+            assert d.spec.warn is not None  # noqa: S101 - warn timers need a warning
+            due = case.armed.get(d.name)
+            detail["deadline_due_at"] = due.isoformat() if due else None
+            if ids:
+                plan.ids[d.name] = tuple(i for i in ids if i != timer.id)
+            fx.notified = list(d.spec.warn.notify)
+            fx.outbox.append(_warning(ctx, tuple(d.spec.warn.notify), d.spec.title))
+        elif timer.kind == "due":
+            kind, breaches = "deadline", 1
+            detail["outcome"] = "breached"
+            plan.armed.pop(d.name, None)
+            # Its warning, if it never fired, is moot now.
+            plan.cancel.extend(i for i in plan.ids.pop(d.name, ()) if i != timer.id)
+            apply_actions(d.on_due, fx, ctx)
+        else:
+            kind = "period"
+            nxt, skipped = self.deadlines.next_period(d, timer, now)
+            detail["period"] = timer.period
+            detail["outcome"] = "met" if timer.met else "missed"
+            if skipped:
+                # The clock jumped (or no worker ran): the periods that ended
+                # meanwhile saw no event, so each was missed — counted here,
+                # told once.
+                detail["missed_after"] = skipped
+            plan.arm.append(nxt)
+            plan.armed[d.name] = nxt.due_at
+            plan.ids[d.name] = (nxt.id,)
+            breaches = (0 if timer.met else 1) + skipped
+            if breaches:
+                apply_actions(d.on_due, fx, ctx)
+        linked = self._handovers(fx, ctx, strict=False)
+        return self._finish(
+            case, now, kind, d.name, SYSTEM_ACTOR, case.state, fx, plan,
+            breaches=breaches, detail=detail, fired_timer=timer.id, linked=linked,
+        )  # fmt: skip
+
+    # ----------------------------------------------------------- internals
+    def _handovers(
+        self, fx: Effects, ctx: ActionContext, *, strict: bool
+    ) -> tuple[CaseChange, ...]:
+        """Plan the linked cases of a step, to be created in its transaction.
+
+        A refusal refuses the step (``strict``); a deadline cannot be refused,
+        so its hand-over is kept in the outbox instead, stuck and retried.
+        """
+        out: list[CaseChange] = []
+        for h in fx.handovers:
+            try:
+                out.append(self._linked(h, ctx.actor, ctx.now, ctx.case_id))
+            except RejectedError as exc:
+                if strict:
+                    raise _handover_refused(h, exc) from exc
+                fx.outbox.append(handover_item(ctx, h, str(exc)))
+        return tuple(out)
+
+    def _finish(
+        self,
+        case: Case,
+        now: datetime,
+        kind: HistoryKind,
+        event: str,
+        actor: Actor,
+        dest: str,
+        fx: Effects,
+        plan: TimerPlan,
+        *,
+        breaches: int = 0,
+        detail: dict[str, JSON] | None = None,
+        fired_timer: str = "",
+        linked: tuple[CaseChange, ...] = (),
+    ) -> CaseChange:
+        full = {**detail, **plan.detail} if detail else plan.detail
+        entry = _entry(case, case.state, case.version + 1, now, kind, event, actor, dest,
+                       fx, full)  # fmt: skip
+        new = Case(  # not dataclasses.replace: this is the hot path
+            id=case.id,
+            workflow_id=case.workflow_id,
+            workflow_version=case.workflow_version,
+            state=dest,
+            data=frozen(fx.data),
+            counters=frozen(fx.counters),
+            customer=self._customer(fx.data),
+            closed=dest in self.wf.final,
+            breaches=case.breaches + breaches,
+            armed=frozen(plan.armed),
+            timer_ids=frozen(plan.ids),
+            version=case.version + 1,
+            created_at=case.created_at,
+            updated_at=now,
+        )
+        change = CaseChange(
+            case=new,
+            expected_version=case.version,
+            entries=(entry,),
+            previous=case,
+            cancel=tuple(plan.cancel),
+            meet=tuple(plan.meet),
+            arm=tuple(plan.arm),
+            fired_timer=fired_timer,
+            outbox=tuple(fx.outbox),
+            linked=linked,
+        )
+        for ev in fx.fire:
+            change = _chain(change, self._system_fire(change.case, ev, now))
+        return change
+
+    def _system_fire(self, case: Case, event: str, now: datetime) -> CaseChange | str:
+        try:
+            request = check_event(
+                self.wf, case, event, SYSTEM_ACTOR, {}, self.conditions
+            )
+            return self.event(case, request, now)
+        except RejectedError as exc:
+            return str(exc)
+
+
+def _entry(
+    case: Case,
+    from_state: str | None,
+    seq: int,
+    now: datetime,
+    kind: HistoryKind,
+    event: str,
+    actor: Actor,
+    to_state: str,
+    fx: Effects,
+    detail: dict[str, JSON],
+) -> HistoryEntry:
+    if fx.notified:
+        detail = {**detail, "notified": list(fx.notified)}
+    return HistoryEntry(
+        case_id=case.id,
+        seq=seq,
+        at=now,
+        kind=kind,
+        event=event,
+        actor=actor.id,
+        roles=tuple(sorted(actor.roles)),
+        from_state=from_state,
+        to_state=to_state,
+        changes=fx.changes,
+        counters=fx.counter_changes,
+        detail=detail,
+    )
+
+
+def _warning(ctx: ActionContext, roles: tuple[str, ...], title: str) -> OutboxItem:
+    text = f"deadline {ctx.reason!r}" + (f" ({title})" if title else "") + " is near"
+    return outbox_item(ctx, "notify", roles=roles, message=text)
+
+
+def _handover_refused(h: Handover, exc: RejectedError) -> RejectedError:
+    text = f"the hand-over to a new {h.workflow_id!r} case would be refused: {exc}"
+    if isinstance(exc, InvalidDataError):
+        return InvalidDataError(text, field_errors=exc.field_errors)
+    return RejectedError(text)
+
+
+def _chain(first: CaseChange, second: CaseChange | str) -> CaseChange:
+    """One change doing ``first`` then ``second`` (a refusal is noted instead)."""
+    if isinstance(second, str):
+        entry = first.entries[-1]
+        detail = {**entry.detail, "fire_refused": second}
+        return replace(
+            first, entries=(*first.entries[:-1], replace(entry, detail=detail))
+        )
+    armed_first = {t.id for t in first.arm}
+    dropped = set(second.cancel)
+    newly_met = set(second.meet) & armed_first
+    arm = tuple(
+        replace(t, met=True) if t.id in newly_met else t
+        for t in first.arm
+        if t.id not in dropped
+    )
+    return CaseChange(
+        case=second.case,
+        expected_version=first.expected_version,
+        entries=first.entries + second.entries,
+        previous=first.previous,
+        cancel=first.cancel + tuple(i for i in second.cancel if i not in armed_first),
+        meet=tuple(m for m in first.meet if m not in dropped)
+        + tuple(m for m in second.meet if m not in armed_first),
+        arm=arm + second.arm,
+        fired_timer=first.fired_timer,
+        outbox=first.outbox + second.outbox,
+        linked=first.linked + second.linked,
+    )
