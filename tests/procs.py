@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import random
 import sys
+import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from cswork import Actor, ConflictError, Engine, RejectedError, VirtualClock
 from cswork.storage.url import open_store
@@ -78,6 +81,51 @@ def stream(url: str, now: str, worker: str, seed: int) -> None:
         if n % 20 == 0:
             print(n, flush=True)
             e.advance(timedelta(minutes=7))
+
+
+class LineNotifier:
+    """Appends ``<who> <notice id>`` to a file for every notice (O_APPEND: atomic)."""
+
+    def __init__(self, path: str, who: str) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.who = who
+
+    def notify(self, notice: Any) -> None:
+        os.write(self.fd, f"{self.who} {notice.id}\n".encode())
+
+
+def notice_app(url: str, log: str, bursts: str, per_burst: str, quiet: str,
+               lease: str) -> None:  # fmt: skip
+    """A service on the real clock: bursts of steps that notify, quiet between."""
+    e = Engine.from_directory(
+        WORKFLOWS, store=open_store(url), notifier=LineNotifier(log, "app"),
+        worker_id="app", lease=timedelta(seconds=float(lease)),
+    )  # fmt: skip
+    agent = Actor("a", {"cs_agent"})
+    for b in range(int(bursts)):
+        for n in range(int(per_burst)):
+            case = e.start("inquiry", agent,
+                           {"customer_id": f"C{b}-{n}", "channel": "email", "question": "q"})  # fmt: skip
+            e.fire(case.id, "respond", agent)
+            e.fire(case.id, "transfer", agent, {"question_detail": "d"})
+        print(b, flush=True)
+        time.sleep(float(quiet))
+    e.close()
+    print("done", flush=True)
+
+
+def notice_worker(url: str, log: str, seconds: str, lease: str) -> None:
+    """A worker delivering what others left behind, for a while."""
+    e = Engine.from_directory(
+        WORKFLOWS, store=open_store(url), notifier=LineNotifier(log, "worker"),
+        worker_id="worker", lease=timedelta(seconds=float(lease)),
+    )  # fmt: skip
+    end = time.monotonic() + float(seconds)
+    while time.monotonic() < end:
+        e.deliver()
+        time.sleep(0.05)
+    e.close()
+    print("done", flush=True)
 
 
 if __name__ == "__main__":

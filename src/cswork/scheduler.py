@@ -26,7 +26,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from cswork.engine import Engine
-from cswork.errors import ClockError, CsworkError
+from cswork.errors import ClockError, CsworkError, InvalidArgumentError
+from cswork.records import check_count
 
 log = logging.getLogger("cswork.worker")
 
@@ -43,12 +44,25 @@ class Worker:
     Args:
         engine: the engine to drive; its clock must be the real clock.
         poll_interval: seconds between safety polls of the store.
-        batch: timers claimed per transaction.
+        batch: timers claimed per transaction (at least 1).
+
+    Raises:
+        InvalidArgumentError: a batch below 1 or a poll interval not in (0, 1 day).
+        ClockError: the engine's clock is virtual.
     """
 
     def __init__(
         self, engine: Engine, *, poll_interval: float = 30.0, batch: int = 200
     ):
+        check_count("batch", batch, minimum=1)
+        if isinstance(poll_interval, bool) or not isinstance(
+            poll_interval, int | float
+        ):
+            raise InvalidArgumentError("poll_interval is a number of seconds")
+        if not 0 < poll_interval < 86400:
+            raise InvalidArgumentError(
+                f"poll_interval must be between 0 and 86400 seconds, not {poll_interval}"
+            )
         if engine.clock.is_virtual:
             raise ClockError(
                 "a Worker needs the real clock; use Engine.advance() "

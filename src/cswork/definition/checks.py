@@ -394,26 +394,65 @@ def _start_case(
             )
         ]
     problems = []
-    names = [*action.copy_fields, *([action.link] if action.link else [])]
-    for name in names:
+    here = (*loc, "start_case")
+    for name in action.copy_fields:
         if name not in target.fields:
             problems.append(
-                src.problem(
-                    (*loc, "start_case"),
-                    f"workflow {target.workflow!r} has no field {name!r}",
-                )
+                src.problem(here, f"workflow {target.workflow!r} has no field {name!r}")
             )
-    if loc[0] == "transitions":
-        roles = wf.transitions[int(loc[1])].roles
-        for role in sorted(set(roles) - set(target.start.roles)):
+        elif name in wf.fields:
+            why = _unfit(wf.fields[name], target.fields[name])
+            if why:
+                problems.append(
+                    src.problem(
+                        here,
+                        f"field {name!r} cannot be handed over to "
+                        f"{target.workflow!r}: {why}",
+                    )
+                )
+    if action.link:
+        spec = target.fields.get(action.link)
+        if spec is None:
             problems.append(
                 src.problem(
-                    (*loc, "start_case"),
-                    f"role {role!r} may "
-                    f"take this step but may not start a {target.workflow!r} case",
+                    here, f"workflow {target.workflow!r} has no field {action.link!r}"
+                )
+            )
+        elif spec.type != "string":
+            problems.append(
+                src.problem(here, f"link field {action.link!r} must be a string")
+            )
+    given = {*action.copy_fields, *([action.link] if action.link else [])}
+    for name in target.start.requires:
+        if name not in given:
+            problems.append(
+                src.problem(
+                    here,
+                    f"a {target.workflow!r} case needs {name!r} to start; "
+                    "copy it (or link it) so the hand-over cannot be refused",
                 )
             )
     return problems
+
+
+def _unfit(source: DataField, target: DataField) -> str:
+    """Why a value of ``source`` may not fit ``target``, or ""."""
+    if source.type != target.type:
+        return f"it is {source.type} here and {target.type} there"
+    if source.type == "enum":
+        extra = [v for v in source.values or [] if v not in (target.values or [])]
+        if extra:
+            return f"{', '.join(map(repr, extra))} is not allowed there"
+    if source.type == "string" and source.max_length > target.max_length:
+        return f"up to {source.max_length} characters here, {target.max_length} there"
+    if source.type in ("integer", "number"):
+        lo = source.min if source.min is not None else float("-inf")
+        hi = source.max if source.max is not None else float("inf")
+        t_lo = target.min if target.min is not None else float("-inf")
+        t_hi = target.max if target.max is not None else float("inf")
+        if lo < t_lo or hi > t_hi:
+            return f"the range {lo}..{hi} here is wider than {t_lo}..{t_hi} there"
+    return ""
 
 
 def _all_actions(wf: Workflow) -> Iterator[tuple[Loc, Action]]:

@@ -235,10 +235,17 @@ class Deadlines:
         counters: Mapping[str, int],
         now: datetime,
         view: ViewFn,
-    ) -> TimerPlan:
-        """What moving from ``before`` to ``after`` by ``event`` does to deadlines."""
+    ) -> TimerPlan | None:
+        """What moving from ``before`` to ``after`` by ``event`` does to deadlines.
+
+        None when the step can affect no deadline (most steps): the case's
+        armed deadlines stay as they are.
+        """
+        candidates = self._candidates(before, after, event, changes)
+        if not candidates:
+            return None
         plan = TimerPlan(armed=dict(armed), ids=dict(ids))
-        for d in self._candidates(before, after, event, changes):
+        for d in candidates:
             was_in = before in d.scope
             is_in = after in d.scope
             if was_in and not is_in:

@@ -14,10 +14,9 @@ import logging
 import os
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from cswork.calendar import WorkingCalendar
 from cswork.clock import Clock, SystemClock
@@ -31,7 +30,7 @@ from cswork.engine.effects import Handover
 from cswork.engine.explain import Explanation, explain
 from cswork.engine.guards import check_actor, check_data, check_name, is_clean_id
 from cswork.engine.hooks import Hooks, LoggingNotifier, Notifier
-from cswork.engine.outbox import Outbox
+from cswork.engine.outbox import LEASE, Outbox
 from cswork.engine.plan import Planner
 from cswork.errors import (
     CaseNotFoundError,
@@ -55,7 +54,7 @@ from cswork.records import (
     Timer,
     check_count,
 )
-from cswork.storage.base import Store
+from cswork.storage.base import Store, check_lease
 from cswork.storage.memory import MemoryStore
 
 log = logging.getLogger("cswork.engine")
@@ -81,19 +80,19 @@ class _Cache:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._cases: OrderedDict[str, Case] = OrderedDict()
+        self._cases: dict[str, Case] = {}
         self._lock = threading.Lock()
 
     def get(self, case_id: str) -> Case | None:
-        with self._lock:
-            return self._cases.get(case_id)
+        return self._cases.get(case_id)  # one dict read: atomic
 
     def put(self, case: Case) -> None:
         with self._lock:
-            self._cases[case.id] = case
-            self._cases.move_to_end(case.id)
-            if len(self._cases) > self._size:
-                self._cases.popitem(last=False)
+            cases = self._cases
+            cases.pop(case.id, None)  # re-insert: the oldest go first
+            cases[case.id] = case
+            if len(cases) > self._size:
+                del cases[next(iter(cases))]
 
     def drop(self, case_id: str) -> None:
         with self._lock:
@@ -116,6 +115,12 @@ class Engine:
         notifier: delivers notifications; logs them if omitted.
         worker_id: names this engine in timer claims and outbox leases.
         id_factory: makes case, timer and outbox ids (random if omitted).
+        delivery: how notices, hook calls and hand-overs are delivered after
+            a commit: ``background`` (a thread, off the caller's path; the
+            default with a real clock) or ``inline`` (in the caller's
+            thread; the default with a virtual clock).
+        lease: how long delivering an item is left to this engine before
+            another may take it over.
 
     Raises:
         UnregisteredHookError: a workflow names a function not in ``hooks``.
@@ -133,6 +138,8 @@ class Engine:
         notifier: Notifier | None = None,
         worker_id: str | None = None,
         id_factory: Callable[[], str] | None = None,
+        delivery: Literal["auto", "inline", "background"] = "auto",
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store if store is not None else MemoryStore()
         if not isinstance(self.store, Store):
@@ -150,9 +157,17 @@ class Engine:
         for cal in calendars:
             wc = _working_calendar(cal)
             self.calendars[wc.name] = wc
+        if delivery not in ("auto", "inline", "background"):
+            raise InvalidArgumentError(
+                f"delivery is auto, inline or background, not {delivery!r}"
+            )
+        check_lease(lease)
+        self.lease = lease
+        if delivery == "auto":
+            delivery = "inline" if self.clock.is_virtual else "background"
         self._outbox = Outbox(
             self.store, self.clock, self.worker_id, self.notifier, self.hooks,
-            self._start_linked,
+            self._start_linked, delivery=delivery, lease=lease,
         )  # fmt: skip
         self._planners: dict[tuple[str, int], Planner] = {}
         self._latest: dict[str, int] = {}
@@ -231,7 +246,7 @@ class Engine:
         compiled = CompiledWorkflow(wf, self.hooks.conditions)
         return Planner(
             compiled, self.calendars, self.new_id, self.hooks.conditions,
-            self._plan_linked,
+            self._plan_linked, owner=self.worker_id, lease=self.lease,
         )  # fmt: skip
 
     def _planner(self, workflow_id: str, version: int | None = None) -> Planner:
@@ -292,7 +307,6 @@ class Engine:
         planner = self._planner(workflow_id, version)
         request = check_start(planner.wf, actor, payload)
         change = planner.start(case_id or self.new_id(), request, self.clock.now())
-        change = self._outbox.lease(change)
         self.store.create_case(change)
         self._after([change])
         return change.case
@@ -387,7 +401,7 @@ class Engine:
         request = check_event(
             planner.wf, case, event, actor, payload, self.hooks.conditions
         )
-        change = self._outbox.lease(planner.event(case, request, now))
+        change = planner.event(case, request, now)
         self.store.commit(change)
         self._after([change])
         return change.case
@@ -518,8 +532,7 @@ class Engine:
 
     def _timer_change(self, case: Case, timer: Timer, now: datetime) -> CaseChange:
         planner = self._planner(case.workflow_id, case.workflow_version)
-        at = max(now, case.updated_at)
-        return self._outbox.lease(planner.timer(case, timer, at, self.worker_id))
+        return planner.timer(case, timer, max(now, case.updated_at), self.worker_id)
 
     def advance(self, delta: timedelta) -> int:
         """Move a virtual clock forward, firing each timer at its own due time.
@@ -567,13 +580,17 @@ class Engine:
         check_count("limit", limit, minimum=1)
         return self._outbox.deliver(case_id=case_id, limit=limit)
 
-    def flush(self) -> None:
-        """Write the acknowledgements of delivered items now.
+    def flush(self, timeout: float | None = None) -> bool:
+        """Finish delivering what was committed, and write the acknowledgements.
 
-        Never needed for correctness: they are written within half a second
-        by themselves, and by ``close``.
+        Never needed for correctness: background delivery goes on by itself,
+        acknowledgements are written within half a second, and ``close``
+        waits for both.
+
+        Returns:
+            False if background delivery did not finish within ``timeout``.
         """
-        self._outbox.flush()
+        return self._outbox.flush(timeout)
 
     def close(self) -> None:
         """Write what is pending (acknowledgements) and stop background work.
@@ -612,7 +629,7 @@ class Engine:
     ) -> object:
         planner = self._planner(workflow_id)
         request = check_start(planner.wf, actor, data, check_roles=False)
-        change = self._outbox.lease(planner.start(case_id, request, self.clock.now()))
+        change = planner.start(case_id, request, self.clock.now())
         self.store.create_case(change)
         self._after([change])
         return change.case

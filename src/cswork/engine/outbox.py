@@ -1,28 +1,37 @@
 """Delivering the outbox: notices, hook calls and hand-overs that must be retried.
 
 Items are written in the same transaction as the step that causes them,
-already *leased* to the engine that wrote them. That engine delivers them
-right after the commit, without claiming them again, and acknowledges them
-soon after: acknowledgements are collected and written by a background
-thread within ``ACK_DELAY`` (so a busy engine writes one acknowledgement per
-burst, and a quiet one never leaves a lease to expire), and at once by
-``flush``, ``deliver``, ``run_due``, ``close`` and at interpreter exit.
+already *leased* to the engine that wrote them, which delivers them after the
+commit without claiming them again. Two ways, chosen per engine:
 
-An item whose delivery raised, or whose engine died before the
-acknowledgement, is claimed again by anyone once its lease expires: delivery
-is at least once across crashes, exactly once otherwise, and the item id is
-the idempotency key.
+- ``background`` (the default with a real clock): a deliverer thread takes
+  the items off the caller's path, delivers them one by one and writes each
+  one's acknowledgement right after delivering it. A request never waits for
+  a slow mail server, and a process killed mid-delivery repeats at most the
+  notice it was delivering.
+- ``inline`` (the default with a virtual clock, so that tests and
+  simulations are deterministic): items are delivered in the caller's thread
+  right after the commit; their acknowledgements are collected and written
+  within ``ACK_DELAY`` by a short-lived thread, and at once by ``flush``,
+  ``deliver``, ``run_due`` and ``close``.
+
+Either way a quiet engine never leaves a delivered item's lease to expire,
+and ``close`` (or interpreter exit) writes what is pending. An item whose
+delivery raised, or whose engine died before acknowledging it, is claimed
+again by anyone once its lease expires (``deliver``; the worker calls it):
+delivery is at least once across crashes, exactly once otherwise, and the
+item id is the idempotency key.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from cswork.engine.hooks import HookCall, Hooks, Notice, Notifier
 from cswork.errors import ConflictError, CsworkError
@@ -36,6 +45,9 @@ log = logging.getLogger("cswork.engine")
 
 LEASE = timedelta(minutes=1)
 ACK_DELAY = 0.5  # seconds; far below the lease
+IDLE_EXIT = 5.0  # seconds a background thread waits for work before it ends
+
+Delivery = Literal["inline", "background"]
 
 #: Starts a linked case: (workflow id, actor, data, case id).
 StartCase = Callable[[str, Actor, dict[str, object], str], object]
@@ -101,6 +113,72 @@ class _Acks:
             log.exception("acknowledging delivered outbox items failed at close")
 
 
+class _Deliverer:
+    """The background thread: delivers queued items, each acknowledged at once."""
+
+    def __init__(
+        self,
+        deliver_one: Callable[[OutboxItem], bool],
+        ack: Callable[[Sequence[str]], None],
+    ) -> None:
+        self._deliver_one = deliver_one
+        self._ack = ack
+        self._queue: queue.SimpleQueue[OutboxItem | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._pending = 0
+        self._idle = threading.Condition(self._lock)
+
+    def submit(self, items: Iterable[OutboxItem]) -> None:
+        with self._lock:
+            for item in items:
+                self._queue.put(item)
+                self._pending += 1
+            if self._pending and self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name="cswork-deliver", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=IDLE_EXIT)
+            except queue.Empty:
+                item = None
+            if item is not None:
+                self._one(item)
+            with self._lock:
+                if item is not None:
+                    self._pending -= 1
+                if self._pending == 0:
+                    self._idle.notify_all()
+                    if item is None or self._closed:
+                        self._thread = None
+                        return
+
+    def _one(self, item: OutboxItem) -> None:
+        try:
+            if self._deliver_one(item):
+                self._ack([item.id])
+        except CsworkError:
+            log.exception("acknowledging outbox item %s failed", item.id)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until everything submitted so far was handled; False on timeout."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+            self._queue.put(None)  # wakes the thread, after what is queued
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+
 class Outbox:
     """One engine's side of the outbox."""
 
@@ -113,6 +191,8 @@ class Outbox:
         hooks: Hooks,
         start_case: StartCase,
         *,
+        delivery: Delivery = "inline",
+        lease: timedelta = LEASE,
         ack_delay: float = ACK_DELAY,
     ) -> None:
         self.store = store
@@ -121,55 +201,68 @@ class Outbox:
         self.notifier = notifier
         self.hooks = hooks
         self.start_case = start_case
-        self._acks = _Acks(
-            lambda ids: store.ack_outbox(ids, worker_id=worker_id), ack_delay
-        )
-        # Flush at garbage collection or interpreter exit, whichever comes
-        # first (the finalizer holds the acknowledgements, never the engine).
-        self._finalizer = weakref.finalize(self, _Acks.close, self._acks)
+        self.delivery = delivery
+        self.lease = lease
 
-    def lease(self, change: CaseChange) -> CaseChange:
-        """The change (and its linked cases) with outbox items leased to this engine."""
-        if not change.outbox and not change.linked:
-            return change
-        until = self.clock.now() + LEASE
-        linked = tuple(self.lease(c) for c in change.linked)
-        return replace(
-            change, outbox_owner=self.worker_id, outbox_until=until, linked=linked
-        )
+        def ack(ids: Sequence[str]) -> None:  # holds the store, never the engine
+            store.ack_outbox(ids, worker_id=worker_id)
+
+        self._acks = _Acks(ack, ack_delay)
+        self._deliverer = _Deliverer(self.deliver_one, ack)
+        # Write what is pending at garbage collection or interpreter exit,
+        # whichever comes first.
+        self._finalizer = weakref.finalize(self, _close, self._deliverer, self._acks)
 
     def after_commit(self, changes: Iterable[CaseChange]) -> None:
         """Deliver the (leased) items of committed changes."""
-        done = [i.id for c in changes for i in _items(c) if self.deliver_one(i)]
+        items = [i for c in changes for i in _items(c)]
+        if not items:
+            return
+        if self.delivery == "background":
+            self._deliverer.submit(items)
+            return
+        done = [i.id for i in items if self.deliver_one(i)]
         if done:
             self._acks.add(done)
 
-    def flush(self) -> None:
-        """Write the acknowledgements of the items delivered so far."""
+    def flush(self, timeout: float | None = None) -> bool:
+        """Deliver what is queued and write every pending acknowledgement.
+
+        Returns:
+            False if background delivery did not finish within ``timeout``.
+        """
+        finished = self._deliverer.wait(timeout)
         self._acks.flush()
+        return finished
 
     def close(self) -> None:
-        """Stop the acknowledging thread after writing what it holds."""
+        """Finish background delivery and write what is pending; stop the threads."""
         self._finalizer()
 
     def deliver(self, *, case_id: str | None = None, limit: int = 100) -> int:
         """Claim and deliver items whose lease is free or expired.
 
+        Each delivered item is acknowledged at once, so a process killed
+        here repeats at most the item it was delivering.
+
         Returns:
             How many items were delivered.
         """
-        self.flush()
+        self._acks.flush()
         done = 0
         while True:
             items = self.store.claim_outbox(
-                self.clock.now(), worker_id=self.worker_id, lease=LEASE, limit=limit,
-                case_id=case_id,
+                self.clock.now(), worker_id=self.worker_id, lease=self.lease,
+                limit=limit, case_id=case_id,
             )  # fmt: skip
-            ok = [i.id for i in items if self.deliver_one(i)]
-            if ok:
-                self.store.ack_outbox(ok, worker_id=self.worker_id)
-            done += len(ok)
-            if len(items) < limit or len(ok) < len(items):
+            failed = 0
+            for item in items:
+                if self.deliver_one(item):
+                    self.store.ack_outbox([item.id], worker_id=self.worker_id)
+                    done += 1
+                else:
+                    failed += 1
+            if len(items) < limit or failed:
                 return done
 
     def deliver_one(self, item: OutboxItem) -> bool:
@@ -223,6 +316,11 @@ class Outbox:
             )
             return False
         return True
+
+
+def _close(deliverer: _Deliverer, acks: _Acks) -> None:
+    deliverer.close()
+    acks.close()
 
 
 def _items(change: CaseChange) -> Iterable[OutboxItem]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from cswork.calendar import WorkingCalendar
 from cswork.engine.check import Request, check_event
@@ -36,6 +37,9 @@ from cswork.records import (
     HistoryKind,
     OutboxItem,
     Timer,
+    new_case,
+    new_change,
+    new_entry,
 )
 from cswork.storage.codec import frozen
 
@@ -54,12 +58,17 @@ class Planner:
         new_id: Callable[[], str],
         conditions: Mapping[str, ConditionFn],
         linked: LinkedPlanner,
+        *,
+        owner: str = "",
+        lease: timedelta = timedelta(minutes=1),
     ) -> None:
         self.wf = wf
         self.new_id = new_id
         self.conditions = conditions
         self.deadlines = Deadlines(wf, calendars, new_id)
         self._linked = linked
+        self.owner = owner
+        self.lease = lease
 
     def _view(
         self, case_id: str, state: str, event: str, actor: Actor, fx: Effects,
@@ -110,6 +119,7 @@ class Planner:
             ids={}, changes=fx.changes, data=fx.data, counters=fx.counters, now=now,
             view=view,
         )  # fmt: skip
+        plan = plan or TimerPlan(armed={}, ids={})
         case = Case(
             id=case_id,
             workflow_id=wf.id,
@@ -132,13 +142,17 @@ class Planner:
         entry = _entry(
             case, None, 1, now, "start", "start", actor, wf.initial, fx, detail
         )
+        linked = self._handovers(fx, ctx, strict=True)
+        owner, until = self._lease(fx, linked, now)
         return CaseChange(
             case=case,
             expected_version=0,
             entries=(entry,),
             arm=tuple(plan.arm),
             outbox=tuple(fx.outbox),
-            linked=self._handovers(fx, ctx, strict=True),
+            outbox_owner=owner,
+            outbox_until=until,
+            linked=linked,
         )
 
     # ---------------------------------------------------------------- event
@@ -228,6 +242,14 @@ class Planner:
         )  # fmt: skip
 
     # ----------------------------------------------------------- internals
+    def _lease(
+        self, fx: Effects, linked: tuple[CaseChange, ...], now: datetime
+    ) -> tuple[str, datetime | None]:
+        """Outbox items are written leased to this engine, which delivers them."""
+        if fx.outbox or linked:
+            return self.owner, now + self.lease
+        return "", None
+
     def _handovers(
         self, fx: Effects, ctx: ActionContext, *, strict: bool
     ) -> tuple[CaseChange, ...]:
@@ -255,44 +277,36 @@ class Planner:
         actor: Actor,
         dest: str,
         fx: Effects,
-        plan: TimerPlan,
+        plan: TimerPlan | None,
         *,
         breaches: int = 0,
         detail: dict[str, JSON] | None = None,
         fired_timer: str = "",
         linked: tuple[CaseChange, ...] = (),
     ) -> CaseChange:
-        full = {**detail, **plan.detail} if detail else plan.detail
+        if plan is None:  # no deadline moves: keep the case's as they are
+            full = detail or {}
+            armed, ids = case.armed, case.timer_ids
+            cancel: tuple[str, ...] = ()
+            meet: tuple[str, ...] = ()
+            arm: tuple[Timer, ...] = ()
+        else:
+            full = {**detail, **plan.detail} if detail else plan.detail
+            armed, ids = frozen(plan.armed), frozen(plan.ids)
+            cancel, meet, arm = tuple(plan.cancel), tuple(plan.meet), tuple(plan.arm)
         entry = _entry(case, case.state, case.version + 1, now, kind, event, actor, dest,
                        fx, full)  # fmt: skip
-        new = Case(  # not dataclasses.replace: this is the hot path
-            id=case.id,
-            workflow_id=case.workflow_id,
-            workflow_version=case.workflow_version,
-            state=dest,
-            data=frozen(fx.data),
-            counters=frozen(fx.counters),
-            customer=self._customer(fx.data),
-            closed=dest in self.wf.final,
-            breaches=case.breaches + breaches,
-            armed=frozen(plan.armed),
-            timer_ids=frozen(plan.ids),
-            version=case.version + 1,
-            created_at=case.created_at,
-            updated_at=now,
-        )
-        change = CaseChange(
-            case=new,
-            expected_version=case.version,
-            entries=(entry,),
-            previous=case,
-            cancel=tuple(plan.cancel),
-            meet=tuple(plan.meet),
-            arm=tuple(plan.arm),
-            fired_timer=fired_timer,
-            outbox=tuple(fx.outbox),
-            linked=linked,
-        )
+        new = new_case(  # positional, in Case's field order: the hot path
+            case.id, case.workflow_id, case.workflow_version, dest, frozen(fx.data),
+            frozen(fx.counters), self._customer(fx.data), dest in self.wf.final,
+            case.breaches + breaches, armed, ids, case.version + 1, case.created_at,
+            now,
+        )  # fmt: skip
+        owner, until = self._lease(fx, linked, now)
+        change = new_change(  # in CaseChange's field order
+            new, case.version, (entry,), case, cancel, meet, arm, fired_timer,
+            tuple(fx.outbox), owner, until, linked,
+        )  # fmt: skip
         for ev in fx.fire:
             change = _chain(change, self._system_fire(change.case, ev, now))
         return change
@@ -321,20 +335,15 @@ def _entry(
 ) -> HistoryEntry:
     if fx.notified:
         detail = {**detail, "notified": list(fx.notified)}
-    return HistoryEntry(
-        case_id=case.id,
-        seq=seq,
-        at=now,
-        kind=kind,
-        event=event,
-        actor=actor.id,
-        roles=tuple(sorted(actor.roles)),
-        from_state=from_state,
-        to_state=to_state,
-        changes=fx.changes,
-        counters=fx.counter_changes,
-        detail=detail,
-    )
+    return new_entry(  # in HistoryEntry's field order
+        case.id, seq, now, kind, event, actor.id, _roles(actor), from_state, to_state,
+        fx.changes, fx.counter_changes, detail,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=1024)  # the same actors come back step after step
+def _roles(actor: Actor) -> tuple[str, ...]:
+    return tuple(sorted(actor.roles))
 
 
 def _warning(ctx: ActionContext, roles: tuple[str, ...], title: str) -> OutboxItem:
@@ -376,5 +385,7 @@ def _chain(first: CaseChange, second: CaseChange | str) -> CaseChange:
         arm=arm + second.arm,
         fired_timer=first.fired_timer,
         outbox=first.outbox + second.outbox,
+        outbox_owner=first.outbox_owner or second.outbox_owner,
+        outbox_until=first.outbox_until or second.outbox_until,
         linked=first.linked + second.linked,
     )

@@ -48,9 +48,12 @@ OUTBOX_INSERT_COLUMNS = (*OUTBOX_COLUMNS, "claimed_by", "claim_until")
 MAX_ARMED_PER_STEP = 1024
 
 
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
+
+
 def frozen(mapping: dict[K, V]) -> Mapping[K, V]:
     """A read-only view of a mapping a record will hold (records are values)."""
-    return MappingProxyType(mapping)
+    return MappingProxyType(mapping) if mapping else _EMPTY
 
 
 def to_us(moment: datetime) -> int:
@@ -93,7 +96,7 @@ except ImportError:  # pragma: no cover - orjson installs wherever it has wheels
 else:
 
     def _orjson_dumps(value: Any) -> str:
-        return orjson.dumps(value, default=_plain).decode()
+        return orjson.dumps(value).decode()
 
     _dumps, _loads = _orjson_dumps, orjson.loads
 
@@ -102,6 +105,8 @@ def dumps(value: Any) -> str:
     """Compact JSON text (keys must be text; NaN and infinities are never stored)."""
     if not value and isinstance(value, Mapping | list | tuple):
         return "{}" if isinstance(value, Mapping) else "[]"
+    if type(value) is MappingProxyType:  # what records hold: a read-only dict
+        value = value.copy()
     return _dumps(value)
 
 

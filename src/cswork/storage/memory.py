@@ -39,7 +39,9 @@ from cswork.records import (
 from cswork.storage import codec
 from cswork.storage.base import DueBatch, Store, check_claim, check_lease
 
-_Undo = Callable[[], None]
+#: An undo record: (table, key, old value or _MISSING), or (list, length).
+_Undo = tuple[Any, ...]
+_MISSING = object()
 
 
 class MemoryStore(Store):
@@ -95,7 +97,14 @@ class MemoryStore(Store):
     def commit(self, change: CaseChange) -> None:  # noqa: D102
         with self._lock:
             self._check(change)
-            self._atomically(lambda: self._apply(change))
+            mark = len(self._undo)
+            try:
+                self._apply(change)
+            except BaseException:
+                self._rollback(mark)
+                raise
+            if not self._batch_marks:
+                del self._undo[mark:]
 
     def _check(self, change: CaseChange) -> None:
         """Refuse a change that cannot be written, before anything is changed."""
@@ -128,15 +137,17 @@ class MemoryStore(Store):
 
     def _rollback(self, mark: int) -> None:
         while len(self._undo) > mark:
-            self._undo.pop()()
+            record = self._undo.pop()
+            if len(record) == 2:  # a list grew: cut it back
+                del record[0][record[1] :]
+            elif record[2] is _MISSING:
+                record[0].pop(record[1], None)
+            else:
+                record[0][record[1]] = record[2]
 
     def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         """``table[key] = value``, with its undo logged first."""
-        if key in table:
-            old = table[key]
-            self._undo.append(lambda: table.__setitem__(key, old))
-        else:
-            self._undo.append(lambda: table.pop(key, None))
+        self._undo.append((table, key, table.get(key, _MISSING)))
         table[key] = value
 
     def _apply(self, change: CaseChange) -> None:
@@ -148,8 +159,7 @@ class MemoryStore(Store):
             self._set(self._timers, case_id, {})
         self._set(self._cases, case_id, case)
         history = self._history[case_id]
-        size = len(history)
-        self._undo.append(lambda: history.__delitem__(slice(size, None)))
+        self._undo.append((history, len(history)))
         history.extend(self._keep_entry(e) for e in change.entries)
         timers = self._timers[case_id]
         if change.fired_timer:
@@ -185,15 +195,30 @@ class MemoryStore(Store):
     ) -> None:
         found = timers.get(tid)
         if found and found[0].state == "pending":
-            closed = replace(found[0], state=state, closed_at=now)
+            t = found[0]
+            closed = Timer(
+                id=t.id,
+                case_id=t.case_id,
+                deadline=t.deadline,
+                kind=t.kind,
+                period=t.period,
+                due_at=t.due_at,
+                armed_at=t.armed_at,
+                state=state,
+                met=t.met,
+                closed_at=now,
+            )  # fmt: skip  (not dataclasses.replace: this is the hot path)
             self._set(timers, tid, (closed, found[1]))
 
     def _keep_case(self, case: Case) -> Case:
         if self.strict:
             return codec.case_from(codec.case_row(case))
-        if all(
-            type(m) is MappingProxyType
-            for m in (case.data, case.counters, case.armed, case.timer_ids)
+        proxy = MappingProxyType
+        if (
+            type(case.data) is proxy
+            and type(case.counters) is proxy
+            and type(case.armed) is proxy
+            and type(case.timer_ids) is proxy
         ):
             return case
         return replace(

@@ -35,6 +35,7 @@ from cswork.errors import (
 from cswork.records import Case, CaseChange, OutboxItem, StoredDefinition
 from cswork.storage import codec
 from cswork.storage._pg_listen import Listener
+from cswork.storage._pg_pool import Pool, PoolTimeoutError
 from cswork.storage._pg_sql import (
     CLAIM,
     DEF_COLS,
@@ -66,7 +67,6 @@ try:
     from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict
     from psycopg.rows import TupleRow
-    from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise StorageError(
         "PostgresStore needs psycopg: pip install 'cswork[postgres]'"
@@ -95,7 +95,7 @@ def translate_errors(case_id: str = "") -> Iterator[None]:
         # A pipelined step's history row collided with a concurrent writer's:
         # the same lost race as a version mismatch.
         raise ConflictError(case_id, "changed by another writer meanwhile") from exc
-    except PoolTimeout as exc:
+    except PoolTimeoutError as exc:
         raise StorageError(f"PostgreSQL: {exc}; is the server up?") from exc
     except psycopg.Error as exc:
         raise StorageError(f"PostgreSQL: {exc}") from exc
@@ -108,8 +108,8 @@ class PostgresStore(SQLReads, Store):
         dsn: a libpq connection string or URL (``postgresql://u@host/db``).
         schema: keep the tables in this schema (created if missing) instead of
             the connection's default one; lower-case letters, digits and ``_``.
-        min_size: connections the pool keeps open.
-        max_size: the most connections the pool opens.
+        min_size: connections opened at start (more are opened on demand).
+        max_size: the most connections open at once.
         synchronous_commit: ``False`` trades the last transactions on a server
             crash for speed (``synchronous_commit = off``; never corruption).
         connect_timeout: seconds to wait for a connection (at start, and for
@@ -145,21 +145,20 @@ class PostgresStore(SQLReads, Store):
         self._listeners: set[Callable[[], None]] = set()
         with translate_errors():
             conninfo_to_dict(dsn)  # a malformed DSN fails here, not in the pool
-            with self._connect() as conn:
-                self._migrate(conn)
-            # reconnect_timeout: after this long the pool stops its background
-            # reconnection (backoff 1, 2, 4… s) and a later call starts afresh.
-            self._pool: ConnectionPool[Conn] = ConnectionPool(
-                dsn, min_size=min_size, max_size=max_size, name="cswork", open=False,
-                kwargs=self._connect_args(), configure=self._configure,
-                check=self._check, timeout=connect_timeout,
-                reconnect_timeout=max(30.0, 3 * connect_timeout),
+            self._pool = Pool(
+                self._connect, max_size=max(1, max_size), timeout=connect_timeout,
+                check=self._check,
             )  # fmt: skip
+            first = self._pool.take()
             try:
-                self._pool.open(wait=True, timeout=connect_timeout)
+                self._migrate(first)
+                extra = [self._pool.take() for _ in range(max(0, min_size - 1))]
             except BaseException:
+                self._pool.discard(first)
                 self._pool.close()
                 raise
+            for conn in [first, *extra]:
+                self._pool.give_back(conn)
 
     # -------------------------------------------------------- connections
     def _check(self, conn: Conn) -> None:
@@ -170,7 +169,7 @@ class PostgresStore(SQLReads, Store):
         while busy fails that call with ``StorageError`` and is discarded.
         """
         if time.monotonic() - self._last_used.get(id(conn), 0.0) > CHECK_AFTER_IDLE:
-            ConnectionPool.check_connection(conn)
+            conn.execute("SELECT 1")
 
     def _connect_args(self) -> dict[str, Any]:
         return {"autocommit": True, "connect_timeout": max(2, round(self._timeout))}
@@ -219,16 +218,33 @@ class PostgresStore(SQLReads, Store):
 
     @contextmanager
     def _conn(self) -> Iterator[Conn]:
-        """The connection of this thread's ``batch``, or one from the pool."""
+        """The connection of this thread's ``batch``, or one from the pool.
+
+        An exception that is not an ``Exception`` (``KeyboardInterrupt``, a
+        signal-based request timeout) may arrive anywhere — in the middle of
+        a pipeline, say — and leave the connection mid-transaction: such a
+        connection is closed, so the server rolls back and releases its locks
+        at once, and the pool replaces it.
+        """
         held: Conn | None = getattr(self._local, "conn", None)
         if held is not None:
             yield held
+            return
+        conn = self._pool.take()
+        try:
+            yield conn
+        except Exception:
+            self._give_back(conn)
+            raise
+        except BaseException:
+            self._pool.discard(conn)
+            raise
         else:
-            with self._pool.connection() as conn:
-                try:
-                    yield conn
-                finally:
-                    self._last_used[id(conn)] = time.monotonic()
+            self._give_back(conn)
+
+    def _give_back(self, conn: Conn) -> None:
+        self._last_used[id(conn)] = time.monotonic()
+        self._pool.give_back(conn)
 
     @contextmanager
     def _tx(self, case_id: str = "") -> Iterator[Conn]:
