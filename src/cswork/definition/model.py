@@ -19,6 +19,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -30,6 +31,9 @@ from cswork.definition.conditions import (
     coerce_condition,
 )
 from cswork.definition.durations import DURATION_PATTERN, parse_duration
+
+#: Steps (a transition times the states it leaves from) a workflow may have.
+MAX_STEPS = 100_000
 
 ConditionField = Annotated[
     Condition,
@@ -361,6 +365,27 @@ class Workflow(_Model):
     start: Start
     transitions: list[Transition] = Field(min_length=1)
     deadlines: dict[Name, Deadline] = Field(default_factory=dict)
+
+    @field_validator("transitions")
+    @classmethod
+    def _bounded_steps(
+        cls, value: list[Transition], info: ValidationInfo
+    ) -> list[Transition]:
+        # The engine builds one step per (source state, transition), '*'
+        # expanded to every non-final state: bound that product, which the
+        # file size alone does not.
+        states = info.data.get("states")
+        if not isinstance(states, dict):
+            return value
+        open_states = sum(1 for s in states.values() if not s.final)
+        steps = sum(open_states if "*" in t.from_ else len(t.from_) for t in value)
+        if steps > MAX_STEPS:
+            raise ValueError(
+                f"the transitions make {steps:,} steps (one per state they leave "
+                f"from, '*' counting every non-final state); at most {MAX_STEPS:,} "
+                "are allowed: split the workflow, or use fewer '*' transitions"
+            )
+        return value
 
     def initial_state(self) -> str:
         """The state cases start in (the checks guarantee there is one)."""
