@@ -31,6 +31,12 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 Literal_ = str | int | float | bool | None
 
+#: How deeply conditions may nest: parentheses, ``not``, ``all``, ``any``.
+#: Everything that walks a condition (the checks, rendering, the engine's
+#: compiler) recurses once per level, so the limit is checked before any of
+#: them runs, on the text and on the mapping form alike.
+MAX_DEPTH = 32
+
 Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not in", "is set", "is not set"]
 COMPARISON_OPS: tuple[str, ...] = ("==", "!=", ">=", "<=", ">", "<")
 
@@ -148,6 +154,16 @@ class _Parser:
         self.text = text
         self.toks = list(_tokens(text))
         self.i = 0
+        self.depth = 0
+
+    def deeper(self) -> None:
+        """Enter one more level of nesting, refusing the level past the limit."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionSyntaxError(
+                f"nested more than {MAX_DEPTH} levels deep (parentheses and "
+                f"'not') at offset {self.peek()[2]}"
+            )
 
     def peek(self, ahead: int = 0) -> tuple[str, str, int]:
         j = self.i + ahead
@@ -193,17 +209,25 @@ class _Parser:
         return items[0] if len(items) == 1 else {"all": items}
 
     def not_(self) -> dict[str, Any]:
-        if self.word_is("not"):
+        negations = 0
+        while self.word_is("not"):
+            self.deeper()
             self.i += 1
-            return {"not": self.not_()}
-        return self.atom()
+            negations += 1
+        node = self.atom()
+        self.depth -= negations
+        for _ in range(negations):
+            node = {"not": node}
+        return node
 
     def atom(self) -> dict[str, Any]:
         kind, val, _ = self.peek()
         if val == "(" and kind == "op":
+            self.deeper()
             self.i += 1
             node = self.or_()
             self.expect(")")
+            self.depth -= 1
             return node
         if kind != "word" or val in ("and", "or", "not", "in", "is"):
             raise self.fail("a field name, 'not' or '('")
@@ -274,8 +298,55 @@ def parse_condition(text: str) -> dict[str, Any]:
 
 
 def coerce_condition(value: Any) -> Any:
-    """Pydantic before-validator: strings are parsed, anything else passes."""
-    return parse_condition(value) if isinstance(value, str) else value
+    """Pydantic before-validator: strings are parsed, mappings checked for depth.
+
+    Raises:
+        ValueError: the text is not a valid expression, or either form nests
+            more than ``MAX_DEPTH`` levels.
+    """
+    if isinstance(value, str):
+        return parse_condition(value)
+    if nesting(value) > MAX_DEPTH:
+        raise ValueError(
+            f"a condition may nest at most {MAX_DEPTH} levels of all/any/not"
+        )
+    return value
+
+
+def nesting(value: Any) -> int:
+    """How many levels of all/any/not a condition (mapping or model) has.
+
+    Iterative, and it stops counting one level past ``MAX_DEPTH``, so neither
+    a very deep nor a self-referencing structure can exhaust the stack.
+    """
+    deepest = 0
+    todo: list[tuple[Any, int]] = [(value, 0)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        for child in _children(node):
+            todo.append((child, depth + 1))
+    return deepest
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, AllOf):
+        return list(node.all)
+    if isinstance(node, AnyOf):
+        return list(node.any)
+    if isinstance(node, Not):
+        return [node.not_]
+    if not isinstance(node, dict):
+        return []
+    children: list[Any] = []
+    for key in ("all", "any"):
+        if isinstance(node.get(key), list):
+            children += node[key]
+    if "not" in node:
+        children.append(node["not"])
+    return children
 
 
 # ---------------------------------------------------------------- rendering
