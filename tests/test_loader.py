@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cswork import Engine
 from cswork.definition import LoadedWorkflow, load_file, load_paths, load_text
 from cswork.errors import DefinitionError
+from cswork.storage import SQLiteStore
 
 from .conftest import WORKFLOWS
 
@@ -108,10 +110,8 @@ def test_wrong_types_and_literals_are_reported_together():
         "{type: enum, values: [low, high]}", "{type: enumm, values: [low, high]}"
     )
     found = problems(text)
-    assert found[0] == (
-        "wf.yaml:2:10: version: Input should be a valid integer, "
-        "unable to parse string as an integer"
-    )
+    assert found[0].startswith("wf.yaml:2:10: version: ")
+    assert "integer" in found[0]
     assert found[1].startswith("wf.yaml:7:20: fields.severity.type: Input should be")
     assert found[1].endswith("(did you mean 'enum'?)")
 
@@ -228,3 +228,94 @@ def test_unreadable_and_oversized_files(tmp_path: Path):
     bad.write_bytes(b"workflow: \xff\xfe\n")
     with pytest.raises(DefinitionError, match="cannot read"):
         load_file(bad)
+
+
+# ------------------------------------ validate and the engine agree (issue 18)
+TYPED = GOOD.replace(
+    "  severity: {type: enum, values: [low, high]}\n",
+    "  severity: {type: enum, values: [low, high]}\n"
+    "  due: {type: datetime}\n"
+    "  amount: {type: number, min: 0, max: 100}\n"
+    "  flag: {type: boolean}\n"
+    "  note: {type: string, max_length: 10}\n",
+)
+TAKE = "{event: take, from: new, to: open, roles: [agent]}"
+
+
+def _engine_builds(folder: Path) -> bool:
+    try:
+        Engine.from_directory(folder, store=SQLiteStore(str(folder / "cases.db")))
+    except DefinitionError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        # OverflowError from SQLite before
+        ("version: 1", "version: 12345678901234567890123456789", "version"),
+        ("version: 1", "version: 2147483648", "version"),
+        ("version: 1", "version: true", "version"),  # was version 1
+        ("version: 1", "version: 1.0", "version"),
+        ("max_length: 10", "max_length: true", "fields.note.max_length"),
+        ("min: 0, max: 100", "min: .inf, max: 100", "fields.amount.min"),
+        ("min: 0, max: 100", "min: 0, max: .nan", "fields.amount.max"),
+        ("min: 0, max: 100", "min: 100, max: 0", "fields.amount"),
+        ("min: 0, max: 100", "min: false, max: 100", "fields.amount.min"),
+        ("  new: {initial: true}", "  new: {initial: yes}", "states.new.initial"),
+        # a ValueError when the engine compiled the condition
+        (TAKE, TAKE[:-1] + ", when: due < tomorrow}", "transitions.0.when"),
+        (TAKE, TAKE[:-1] + ", when: due > null}", "transitions.0.when"),
+        (
+            TAKE,
+            TAKE[:-1] + ", when: due < '9999-12-31T23:00:00-05:00'}",
+            "transitions.0.when",
+        ),
+        (TAKE, TAKE[:-1] + ", actions: [{set: {amount: .inf}}]}", "transitions.0"),
+        (TAKE, TAKE[:-1] + ", actions: [{set: {amount: 101}}]}", "transitions.0"),
+        (
+            TAKE,
+            TAKE[:-1] + ", actions: [{set: {note: 'far too long'}}]}",
+            "transitions.0",
+        ),
+        (TAKE, TAKE[:-1] + ", actions: [{set: {due: tomorrow}}]}", "transitions.0"),
+        # an OverflowError in the checks (validate itself crashed) before
+        (
+            "\ndeadlines:",
+            "\ndeadlines:\n  d: {scope: [open], after: 99999999999d, basis: wall,"
+            " warn: {before: 1h, notify: [lead]}}",
+            "deadlines.d.after",
+        ),
+    ],
+)
+def test_validate_refuses_what_the_engine_cannot_run(
+    tmp_path: Path, old: str, new: str, where: str
+):
+    text = TYPED if old != "\ndeadlines:" else TYPED + "deadlines:"
+    assert old in text
+    text = text.replace(old, new, 1)
+    (tmp_path / "wf.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(DefinitionError) as err:
+        load_paths([tmp_path])
+    assert not _engine_builds(tmp_path)
+    (problem,) = err.value.problems
+    line = next(
+        i for i, ln in enumerate(text.splitlines(), 1) if new.split("\n")[-1] in ln
+    )
+    assert problem.line == line, problem
+    assert problem.message.startswith(where) or where.startswith("transitions"), problem
+
+
+def test_typed_workflow_is_valid_and_runs(tmp_path: Path):
+    (tmp_path / "wf.yaml").write_text(
+        TYPED.replace(
+            TAKE,
+            TAKE[:-1]
+            + ", when: due < '2026-03-06T10:00:00+08:00' or flag == true or amount > 5,"
+            " actions: [{set: {amount: 100, note: short, due: '2026-01-01T00:00:00Z'}}]}",
+        ),
+        encoding="utf-8",
+    )
+    load_paths([tmp_path])
+    assert _engine_builds(tmp_path)

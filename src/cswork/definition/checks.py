@@ -7,14 +7,14 @@ everything wrong with a file at once.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from datetime import datetime
 
 from cswork.definition.conditions import Compare, Condition, checks_of, fields_of
 from cswork.definition.durations import parse_duration
 from cswork.definition.graph import graph_problems
+from cswork.definition.hints import did_you_mean
+from cswork.definition.literals import YAML11_BOOLEANS, comparison_error, literal_error
 from cswork.definition.model import (
     Action,
-    DataField,
     Fire,
     Increment,
     Notify,
@@ -22,7 +22,7 @@ from cswork.definition.model import (
     StartCase,
     Workflow,
 )
-from cswork.definition.source import DefinitionSet, Source, did_you_mean
+from cswork.definition.source import DefinitionSet, Source
 from cswork.errors import Problem
 from cswork.records import SYSTEM_ROLE
 
@@ -94,6 +94,10 @@ class _Checker:
 
     def comparison(self, loc: Loc, cmp: Compare) -> None:
         spec = self.wf.fields.get(cmp.field)
+        message, hint = comparison_error(spec, cmp)
+        if message:
+            self.add(loc, message, hint)
+            return
         if spec is None or spec.type != "enum" or cmp.op in ("is set", "is not set"):
             return
         allowed = self.enum_values(cmp.field)
@@ -119,9 +123,15 @@ class _Checker:
             elif isinstance(action, SetData):
                 for name, value in action.set.items():
                     if self.known((*here, "set", name), "field", name, self.wf.fields):
-                        err = literal_error(self.wf.fields[name], value)
+                        spec = self.wf.fields[name]
+                        err = literal_error(spec, value)
                         if err:
-                            self.add((*here, "set", name), f"{name}: {err}")
+                            hint = ""
+                            if spec.type == "boolean" and value in YAML11_BOOLEANS:
+                                hint = (
+                                    "write true or false: yes/no are text in YAML 1.2"
+                                )
+                            self.add((*here, "set", name), f"{name}: {err}", hint)
             elif isinstance(action, Increment):
                 self.known(
                     (*here, "increment"), "counter", action.increment, self.wf.counters
@@ -231,33 +241,6 @@ class _Checker:
                             "the warning comes before the deadline starts",
                         )
             self.actions((*loc, "on_due"), d.on_due, on_due=True)
-
-
-def literal_error(spec: DataField, value: object) -> str:
-    """Why ``value`` cannot be stored in a field like ``spec``, or ""."""
-    if value is None:
-        return ""
-    t = spec.type
-    if t in ("string", "enum", "datetime") and not isinstance(value, str):
-        return f"expected a {t} (text), got {type(value).__name__}"
-    if t == "enum" and value not in (spec.values or []):
-        return f"{value!r} is not one of {', '.join(spec.values or [])}"
-    if t == "datetime":
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            return f"{value!r} is not an ISO 8601 datetime"
-        if parsed.tzinfo is None:
-            return f"{value!r} has no timezone offset"
-    if t == "boolean" and not isinstance(value, bool):
-        return f"expected true or false, got {value!r}"
-    if t in ("integer", "number") and (
-        isinstance(value, bool) or not isinstance(value, int | float)
-    ):
-        return f"expected a number, got {value!r}"
-    if t == "integer" and isinstance(value, float):
-        return f"expected a whole number, got {value!r}"
-    return ""
 
 
 def check_workflow(wf: Workflow, source: Source) -> list[Problem]:

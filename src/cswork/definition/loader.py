@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from cswork.definition._yaml import read_yaml
 from cswork.definition.checks import check_set, check_workflow
+from cswork.definition.hints import Refusal, did_you_mean
 from cswork.definition.model import CalendarDef, Workflow
 from cswork.definition.source import (
     DefinitionSet,
@@ -22,7 +23,6 @@ from cswork.definition.source import (
     LoadedCalendar,
     LoadedWorkflow,
     Source,
-    did_you_mean,
 )
 from cswork.errors import DefinitionError, Problem
 
@@ -83,6 +83,8 @@ def _validation_problems(
             expected = str(err.get("ctx", {}).get("expected", ""))
             choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",")]
             hint = did_you_mean(str(err.get("input")), choices)
+        elif isinstance(refusal := err.get("ctx", {}).get("error"), Refusal):
+            hint = refusal.hint
         problems.append(source.problem(loc, f"{where}: {msg}", hint))
     return problems
 

@@ -8,14 +8,10 @@ document; ``checks.py`` checks how its parts refer to each other.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -24,13 +20,16 @@ from pydantic import (
     model_validator,
 )
 
+from cswork.definition._base import Count, DurationText, StrictBool, _Model
+from cswork.definition.calendar_model import CalendarDef
 from cswork.definition.conditions import (
     NAME_PATTERN,
     Condition,
+    FiniteFloat,
     Name,
     coerce_condition,
+    finite,
 )
-from cswork.definition.durations import DURATION_PATTERN, parse_duration
 
 #: Steps (a transition times the states it leaves from) a workflow may have.
 MAX_STEPS = 100_000
@@ -41,17 +40,8 @@ ConditionField = Annotated[
 ]
 
 
-def _check_duration(text: str) -> str:
-    parse_duration(text)
-    return text
-
-
-DurationText = Annotated[
-    str,
-    Field(pattern=DURATION_PATTERN, examples=["30s", "15m", "4h", "1h30m", "2d"]),
-    AfterValidator(_check_duration),
-]
-Scalar: TypeAlias = str | int | float | bool | None
+Scalar: TypeAlias = Annotated[str | int | float | bool | None, BeforeValidator(finite)]
+MAX_VERSION = 2**31 - 1  # what every store's integer column holds
 
 
 def _listify(value: Any) -> Any:
@@ -61,12 +51,6 @@ def _listify(value: Any) -> Any:
 NameList = Annotated[
     list[Name], BeforeValidator(_listify, json_schema_input_type=list[Name] | Name)
 ]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True
-    )
 
 
 # ------------------------------------------------------------------ fields
@@ -81,9 +65,11 @@ class DataField(_Model):
     values: list[str] | None = Field(
         default=None, description="The allowed values (enum fields only)."
     )
-    min: float | None = Field(default=None, description="Smallest number allowed.")
-    max: float | None = Field(default=None, description="Largest number allowed.")
-    max_length: int = Field(
+    min: FiniteFloat | None = Field(
+        default=None, description="Smallest number allowed."
+    )
+    max: FiniteFloat | None = Field(default=None, description="Largest number allowed.")
+    max_length: Count = Field(
         default=2000, ge=1, le=1_000_000, description="Longest string allowed."
     )
 
@@ -98,6 +84,8 @@ class DataField(_Model):
             "number",
         ):
             raise ValueError("'min'/'max' are only for integer and number fields")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is larger than 'max' ({self.max})")
         return self
 
 
@@ -111,8 +99,10 @@ class State(_Model):
     """A state a case can be in."""
 
     description: str = ""
-    initial: bool = Field(default=False, description="Cases start here (exactly one).")
-    final: bool = Field(default=False, description="The case is closed here.")
+    initial: StrictBool = Field(
+        default=False, description="Cases start here (exactly one)."
+    )
+    final: StrictBool = Field(default=False, description="The case is closed here.")
     outcome: Name | None = Field(
         default=None,
         description="For final states, how the case ended (e.g. resolved), "
@@ -270,7 +260,7 @@ class Warn(_Model):
     before: DurationText | None = Field(
         default=None, description="Warn this long before the due time."
     )
-    percent: int | None = Field(
+    percent: Count | None = Field(
         default=None, ge=1, le=99, description="Warn when this share has elapsed."
     )
     notify: NameList = Field(min_length=1, description="The roles to warn.")
@@ -346,7 +336,9 @@ class Workflow(_Model):
     """One SOP: its roles, data, states, transitions and deadlines."""
 
     workflow: Name = Field(description="The workflow id.")
-    version: int = Field(ge=1, description="Bump it for every change.")
+    version: Count = Field(
+        ge=1, le=MAX_VERSION, description="Bump it for every change."
+    )
     title: str = Field(min_length=1)
     description: str = ""
     calendar: Name = Field(
@@ -392,58 +384,25 @@ class Workflow(_Model):
         return next(name for name, s in self.states.items() if s.initial)
 
 
-# ---------------------------------------------------------------- calendar
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Interval = Annotated[
-    str,
-    Field(
-        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$",
-        examples=["09:00-12:00"],
-    ),
-]
-
-
-# A date, also as a pattern in the JSON Schema (editors do not check "format").
-Day = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
-
-
-class CalendarDef(_Model):
-    """A business calendar: working hours, holidays, make-up working days."""
-
-    calendar: Name = Field(description="The calendar id.")
-    title: str = ""
-    timezone: str = Field(default="Asia/Shanghai", description="An IANA zone name.")
-    country: str | None = Field(
-        default="CN",
-        description="Public holidays (and make-up days) from the 'holidays' "
-        "package for this country code; null for none.",
-    )
-    hours: dict[Weekday, list[Interval]] = Field(
-        default_factory=lambda: {
-            d: ["09:00-12:00", "13:00-18:00"]
-            for d in ("mon", "tue", "wed", "thu", "fri")
-        },
-        description="Working intervals per weekday; missing days are off.",
-    )
-    makeup_hours: Weekday = Field(
-        default="mon", description="Whose hours a make-up working day has."
-    )
-    holidays: list[Day] = Field(
-        default_factory=list, description="Extra days off (YYYY-MM-DD)."
-    )
-    working_days: list[Day] = Field(
-        default_factory=list, description="Extra working days (YYYY-MM-DD)."
-    )
-    day_length: DurationText | None = Field(
-        default=None,
-        description="How much working time one working day ('1d') is; "
-        "default: the longest weekday's hours.",
-    )
-    data_years: list[int] | None = Field(
-        default=None,
-        description="Years the holiday data is known to be complete for; a due "
-        "time outside them gives a warning. Default: years with make-up days.",
-    )
-
-
 Document: TypeAlias = Workflow | CalendarDef
+
+__all__ = [
+    "Action",
+    "CalendarDef",
+    "Call",
+    "ConditionField",
+    "Counter",
+    "DataField",
+    "Deadline",
+    "Document",
+    "Fire",
+    "Increment",
+    "Notify",
+    "SetData",
+    "Start",
+    "StartCase",
+    "State",
+    "Transition",
+    "Warn",
+    "Workflow",
+]
