@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -283,8 +285,10 @@ def _engine_builds(folder: Path) -> bool:
         # an OverflowError in the checks (validate itself crashed) before
         (
             "\ndeadlines:",
-            "\ndeadlines:\n  d: {scope: [open], after: 99999999999d, basis: wall,"
-            " warn: {before: 1h, notify: [lead]}}",
+            (
+                "\ndeadlines:\n  d: {scope: [open], after: 99999999999d, basis: wall,"
+                " warn: {before: 1h, notify: [lead]}}"
+            ),
             "deadlines.d.after",
         ),
     ],
@@ -319,3 +323,82 @@ def test_typed_workflow_is_valid_and_runs(tmp_path: Path):
     )
     load_paths([tmp_path])
     assert _engine_builds(tmp_path)
+
+
+# ------------------------------------ files that are not files (issue 18, 11)
+def _specials(folder: Path) -> dict[str, str]:
+    """A FIFO, a link to /dev/zero and a broken link, each with a YAML name."""
+    folder.mkdir()
+    os.mkfifo(folder / "fifo.yaml")
+    (folder / "zero.yaml").symlink_to("/dev/zero")
+    (folder / "broken.yml").symlink_to(folder / "nowhere.yaml")
+    (folder / "good.yaml").write_text(GOOD, encoding="utf-8")
+    (folder / "readme.txt").write_text("not YAML", encoding="utf-8")
+    return {
+        "fifo.yaml": "not a regular file (a FIFO)",
+        "zero.yaml": "not a regular file (a character device)",
+        "broken.yml": "cannot read",
+    }
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifos_and_devices_are_reported_not_skipped_nor_read(tmp_path: Path):
+    # Before: all three skipped in silence ("ok", exit 0); a FIFO named on
+    # the command line blocked for ever.
+    expected = _specials(tmp_path / "defs")
+    with pytest.raises(DefinitionError) as err:
+        load_paths([tmp_path / "defs"])
+    found = {Path(p.file).name: p.message for p in err.value.problems}
+    assert found.keys() == expected.keys()
+    for name, message in expected.items():
+        assert found[name].startswith(message)
+    for name in expected:
+        with pytest.raises(DefinitionError, match=re.escape(expected[name])):
+            load_file(tmp_path / "defs" / name)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_validate_names_what_it_could_not_read_and_fails(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from cswork.cli import app
+
+    expected = _specials(tmp_path / "defs")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "defs")])
+    assert result.exit_code == 1
+    assert "ok:" not in result.output
+    for name, message in expected.items():
+        assert any(name in ln and message in ln for ln in result.output.splitlines())
+    fifo = str(tmp_path / "defs" / "fifo.yaml")
+    result = CliRunner().invoke(app, ["validate", fifo])
+    assert result.exit_code == 1
+    assert "a FIFO" in result.output
+
+
+def test_reading_stops_past_the_size_limit(tmp_path: Path, monkeypatch):
+    # A file that grows while it is read (or a /proc file that reports size
+    # 0) is read only up to the limit.
+    monkeypatch.setattr("cswork.definition.loader.MAX_FILE_BYTES", 100)
+    big = tmp_path / "big.yaml"
+    big.write_text(GOOD)
+    reads: list[int] = []
+    real_read = os.read
+
+    def counting_read(fd: int, n: int) -> bytes:
+        reads.append(n)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(os, "read", counting_read)
+    with pytest.raises(DefinitionError, match="larger than 100 bytes"):
+        load_file(big)
+    assert sum(reads) <= 101
+
+
+@pytest.mark.parametrize(
+    "value",
+    [".nan", ".NaN", ".NAN", ".INF", "-.INF", "1" * 5000, "0x" + "f" * 5000],
+)
+def test_odd_numbers_are_read_without_crashing(value: str):
+    # .nan/.NAN/.INF and 5,000-digit integers raised ValueError from the reader
+    text = GOOD.replace("version: 1", f"version: {value}")
+    assert problems(text)[0].startswith("wf.yaml:2:10: version: ")

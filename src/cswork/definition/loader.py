@@ -7,6 +7,7 @@ directory) are collected and raised together as one ``DefinitionError``.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path as FsPath
 from typing import Any
@@ -144,25 +145,68 @@ def _document_model(data: object, source: Source) -> type[Workflow | CalendarDef
 def load_file(path: str | os.PathLike[str]) -> Loaded:
     """Load one YAML file (a workflow or a calendar).
 
+    Only a regular file (or a link to one) is read, and at most
+    ``MAX_FILE_BYTES`` of it: a FIFO would block for ever and a device such
+    as ``/dev/zero`` never ends, so they are refused without reading.
+
     Raises:
         DefinitionError: the file cannot be read or is invalid.
     """
     name = os.fspath(path)
+    return load_text(_read(name), name)
+
+
+def _read(name: str) -> str:
     try:
-        size = os.path.getsize(name)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (no effect
+        # on regular files). The type is checked on the open descriptor, so
+        # the path cannot be swapped for something else in between.
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise DefinitionError([Problem(name, 0, 0, f"cannot read: {exc}")]) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise DefinitionError(
+                [Problem(name, 0, 0, f"not a regular file ({_kind(mode)}): not read")]
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:  # even a regular file may grow or lie
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
         if size > MAX_FILE_BYTES:
             raise DefinitionError(
                 [Problem(name, 1, 1, f"the file is larger than {MAX_FILE_BYTES} bytes")]
             )
-        with open(name, encoding="utf-8") as f:
-            text = f.read()
+        return b"".join(chunks).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError([Problem(name, 0, 0, f"cannot read: {exc}")]) from exc
-    return load_text(text, name)
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((what for test, what in kinds if test(mode)), "not a file")
 
 
 def yaml_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """The YAML files named, or found (recursively, sorted) in named directories."""
+    """The YAML files named, or found (recursively, sorted) in named directories.
+
+    Anything with a YAML name that is not a directory is listed, whatever it
+    is (a FIFO, a link to a device, a broken link), so that loading it
+    reports why it cannot be read instead of skipping it in silence.
+    """
     files: list[str] = []
     for p in paths:
         fp = FsPath(p)
@@ -170,7 +214,7 @@ def yaml_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
             files += sorted(
                 str(f)
                 for f in fp.rglob("*")
-                if f.suffix in YAML_SUFFIXES and f.is_file()
+                if f.suffix in YAML_SUFFIXES and not f.is_dir()
             )
         else:
             files.append(str(fp))
