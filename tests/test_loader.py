@@ -402,3 +402,138 @@ def test_odd_numbers_are_read_without_crashing(value: str):
     # .nan/.NAN/.INF and 5,000-digit integers raised ValueError from the reader
     text = GOOD.replace("version: 1", f"version: {value}")
     assert problems(text)[0].startswith("wf.yaml:2:10: version: ")
+
+
+# ------------------------------------------------ errors that teach (issue 19)
+def _hints(text: str) -> list[str]:
+    with pytest.raises(DefinitionError) as err:
+        load_text(text, "wf.yaml")
+    return [p.hint for p in err.value.problems]
+
+
+SLIPS = {
+    "comma in flow text": (
+        (
+            "customer_id: {type: string}",
+            "customer_id: {type: string, description: as promised, to the customer}",
+        ),
+        (
+            'quote the text, or its comma ends it: description: "as promised, to the '
+            'customer"'
+        ),
+    ),
+    "comma in a role's text": (
+        ("agent: takes calls,", "agent: takes calls, escalates,"),
+        'agent: "takes calls, escalates"',
+    ),
+    "tab": (("  open: {}", "\topen: {}"), "not tabs"),
+    "no space after a colon": (("title: Demo", "title:Demo"), "'title: Demo'"),
+    "no space after a nested colon": (
+        ("  customer_id: {type: string}", "  customer_id:\n    type:string"),
+        "'type: string'",
+    ),
+    "colon in a value": (
+        ("title: Demo", "title: Note: a demo"),
+        'title: "Note: a demo"',
+    ),
+    "list for a mapping": (
+        (
+            "  new: {initial: true}\n  open: {}\n  closed: {final: true}",
+            "  - new: {initial: true}\n  - open: {}\n  - closed: {final: true}",
+        ),
+        "remove the '- '",
+    ),
+    "mapping for a list": (
+        (
+            (
+                "  - {event: take, from: new, to: open, roles: [agent]}\n"
+                "  - {event: close, from: open, to: closed, roles: [lead]}"
+            ),
+            (
+                "  take: {from: new, to: open, roles: [agent]}\n"
+                "  close: {from: open, to: closed, roles: [lead]}"
+            ),
+        ),
+        "start each item with '- '",
+    ),
+    "one item without its dash": (
+        ("  - {event: close", "  {event: close"),
+        "'- ' before every item",
+    ),
+    "a dash among keys": (
+        ("  open: {}", "  - open: {}"),
+        "'- ' before every item",
+    ),
+    "yes for true": (("new: {initial: true}", "new: {initial: yes}"), "true or false"),
+    "@ first": (("title: Demo", "title: @home demo"), 'title: "@home demo"'),
+    "* first": (("title: Demo", "title: *important* demo"), "must be quoted"),
+    "& first": (("title: Demo", "title: & co"), "must be quoted"),
+    "% first": (("title: Demo", "title: %50 off"), "must be quoted"),
+    "! first": (("title: Demo", "title: !urgent demo"), "must be quoted"),
+    "[ first": (("title: Demo", "title: [draft] demo"), "must be quoted"),
+    "dedented key": (
+        (
+            "start: {roles: [agent], requires: [customer_id]}",
+            "start:\n  roles: [agent]\nrequires: [customer_id]",
+        ),
+        "'requires' belongs in 'start' or a transition: check its indentation",
+    ),
+    "key indented under a value": (
+        ("title: Demo", "title: Demo\n  description: more"),
+        "indented under 'title'",
+    ),
+    "capital in a state name": (
+        ("  open: {}", "  Open: {}"),
+        "write 'open'",
+    ),
+    "hyphen in a state name": (
+        ("from: open", "from: in-progress"),
+        "write 'in_progress'",
+    ),
+    "requires as a mapping": (
+        ("requires: [customer_id]}", "requires: {customer_id: {type: string}}}"),
+        "declare the fields themselves under 'fields:'",
+    ),
+    "full-width colon": (("title: Demo", "title\uff1aDemo"), "ASCII colon"),
+    "duration with a space": (
+        (
+            "roles: [lead]}\n",
+            (
+                "roles: [lead]}\ndeadlines:\n"
+                "  d: {scope: [open], after: 4 hours, basis: wall}\n"
+            ),
+        ),
+        "write '4h'",
+    ),
+    "version as text": (("version: 1", "version: '1.0'"), "whole number"),
+    "no space after a dash": (("  - {event: close", "  -{event: close"), "'- item'"),
+    "yes in a set action": (
+        (
+            "to: open, roles: [agent]}",
+            "to: open, roles: [agent], actions: [{set: {done: yes}}]}",
+        ),
+        "true or false",
+    ),
+    "yes in a condition": (
+        ("to: open, roles: [agent]}", "to: open, roles: [agent], when: done == yes}"),
+        "true or false",
+    ),
+}
+
+
+@pytest.mark.parametrize("slip", sorted(SLIPS))
+def test_common_yaml_slips_get_a_hint(slip: str):
+    (old, new), hint = SLIPS[slip]
+    base = GOOD.replace(
+        "  severity: {type: enum, values: [low, high]}\n",
+        "  severity: {type: enum, values: [low, high]}\n  done: {type: boolean}\n",
+    )
+    assert old in base
+    hints = _hints(base.replace(old, new, 1))
+    assert any(hint in h for h in hints), hints
+
+
+def test_a_real_unknown_key_still_gets_did_you_mean():
+    assert "did you mean 'description'?" in _hints(
+        GOOD.replace("{type: string}", "{type: string, descripton: x}")
+    )

@@ -10,14 +10,15 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path as FsPath
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from cswork.definition import slips
 from cswork.definition._yaml import read_yaml
 from cswork.definition.checks import check_set, check_workflow
-from cswork.definition.hints import Refusal, did_you_mean
+from cswork.definition.hints import did_you_mean
 from cswork.definition.model import CalendarDef, Workflow
+from cswork.definition.problems import validation_problems
 from cswork.definition.source import (
     DefinitionSet,
     Loaded,
@@ -31,65 +32,6 @@ MAX_FILE_BYTES = 1_000_000
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def _all_keys(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
-    if model in seen:
-        return set()
-    seen.add(model)
-    keys: set[str] = set()
-    for name, info in model.model_fields.items():
-        keys.add(info.alias or name)
-        for sub in _models_in(info.annotation):
-            keys |= _all_keys(sub, seen)
-    return keys
-
-
-def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        yield from _models_in(arg)
-    for meta in getattr(annotation, "__metadata__", ()) or ():
-        yield from _models_in(meta)
-    origin = getattr(annotation, "__origin__", None)
-    if origin is not None and origin is not annotation:
-        yield from _models_in(origin)
-
-
-_KNOWN_KEYS = {
-    Workflow: _all_keys(Workflow, set()),
-    CalendarDef: _all_keys(CalendarDef, set()),
-}
-
-
-def _validation_problems(
-    exc: ValidationError, source: Source, model: type[BaseModel]
-) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = err["loc"]
-        kind = err["type"]
-        msg = err["msg"].replace("Value error, ", "")
-        where = ".".join(str(p) for p in loc if not str(p).startswith("function-"))
-        hint = ""
-        if kind == "extra_forbidden":
-            name = str(loc[-1])
-            msg = f"unknown key {name!r}"
-            hint = did_you_mean(name, _KNOWN_KEYS[model])
-            problems.append(source.problem(loc, f"{where}: {msg}", hint, key=True))
-            continue
-        if kind == "missing":
-            msg = f"missing required key {str(loc[-1])!r}"
-            where = ".".join(str(p) for p in loc[:-1]) or "document"
-        elif kind in ("literal_error", "enum"):
-            expected = str(err.get("ctx", {}).get("expected", ""))
-            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",")]
-            hint = did_you_mean(str(err.get("input")), choices)
-        elif isinstance(refusal := err.get("ctx", {}).get("error"), Refusal):
-            hint = refusal.hint
-        problems.append(source.problem(loc, f"{where}: {msg}", hint))
-    return problems
-
-
 def load_text(text: str, file: str = "<string>") -> Loaded:
     """Load one workflow or calendar document from text.
 
@@ -98,8 +40,15 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
     """
     data, positions, yaml_problems = read_yaml(text)
     source = Source(file, positions)
+    lines = text.splitlines()
     problems = [
-        Problem(file, p.line + 1, p.column + 1, p.message, p.hint)
+        Problem(
+            file,
+            p.line + 1,
+            p.column + 1,
+            p.message,
+            p.hint or slips.syntax_hint(lines, p.line, p.column, p.message),
+        )
         for p in yaml_problems
     ]
     if data is None:
@@ -108,7 +57,7 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
     try:
         definition = model.model_validate(data)
     except ValidationError as exc:
-        problems += _validation_problems(exc, source, model)
+        problems += validation_problems(exc, source, model, data, lines)
         raise DefinitionError(_in_order(problems)) from None
     loaded: Loaded
     if isinstance(definition, Workflow):

@@ -30,6 +30,8 @@ from cswork.definition.conditions import (
     coerce_condition,
     finite,
 )
+from cswork.definition.hints import Refusal
+from cswork.definition.slips import name_hint
 
 #: Steps (a transition times the states it leaves from) a workflow may have.
 MAX_STEPS = 100_000
@@ -249,7 +251,7 @@ class Transition(_Model):
     def _states_or_star(cls, value: list[str]) -> list[str]:
         for item in value:
             if item != "*" and not re.match(NAME_PATTERN, item):
-                raise ValueError(f"{item!r} is not a state name")
+                raise Refusal(f"{item!r} is not a state name", name_hint(item))
         return value
 
 
