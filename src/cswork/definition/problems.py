@@ -8,6 +8,7 @@ own hint, or one of the hints for common YAML slips (``slips.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -22,6 +23,21 @@ from cswork.definition.source import Source
 from cswork.errors import Problem
 
 Loc = tuple[str | int, ...]
+#: How many unknown keys get a "did you mean" (each compares with every key).
+HINTED_KEYS = 200
+
+
+@dataclass
+class _Doc:
+    """The document being explained, and what is worked out once for it."""
+
+    data: Any
+    lines: Sequence[str]
+    # id(mapping) → its keys in order and each key's position: once per
+    # mapping, as a mapping of thousands of entries may have an error at each.
+    orders: dict[int, tuple[list[str], dict[str, int]]] = field(default_factory=dict)
+    hints_left: int = HINTED_KEYS
+
 
 # Where each model's keys belong, in words, for "check its indentation".
 _PLACES: dict[type[BaseModel], str] = {
@@ -81,6 +97,7 @@ def validation_problems(
 ) -> list[Problem]:
     """One problem per validation error, each with its position and a hint."""
     problems = []
+    doc = _Doc(data, lines)
     for err in exc.errors(include_url=False):
         loc: Loc = tuple(p for p in err["loc"] if p != "[key]")
         at_key = len(loc) < len(err["loc"])
@@ -90,12 +107,12 @@ def validation_problems(
         hint = ""
         if kind == "extra_forbidden":
             msg, at_key = f"unknown key {str(loc[-1])!r}", True
-            hint = _unknown_key_hint(str(loc[-1]), source, model, data, loc, lines)
+            hint = _unknown_key_hint(str(loc[-1]), source, model, doc, loc)
         elif kind == "missing":
             msg = f"missing required key {str(loc[-1])!r}"
             where = ".".join(str(p) for p in loc[:-1]) or "document"
         else:
-            hint = _hint(err, kind, loc) or _comma_hint(source, data, loc, lines)
+            hint = _hint(err, kind, loc) or _comma_hint(source, doc, loc)
         problems.append(source.problem(loc, f"{where}: {msg}", hint, key=at_key))
     return problems
 
@@ -126,14 +143,9 @@ def _hint(err: Any, kind: str, loc: Loc) -> str:
 
 
 def _unknown_key_hint(
-    name: str,
-    source: Source,
-    model: type[BaseModel],
-    data: Any,
-    loc: Loc,
-    lines: Sequence[str],
+    name: str, source: Source, model: type[BaseModel], doc: _Doc, loc: Loc
 ) -> str:
-    comma = _comma_hint(source, data, loc, lines)
+    comma = _comma_hint(source, doc, loc)
     if comma:
         return comma
     owners = _KNOWN_KEYS[model].get(name)
@@ -141,16 +153,23 @@ def _unknown_key_hint(
         # A real key, in the wrong place: most often a wrong indentation.
         places = sorted({_PLACES.get(o, o.__name__) for o in owners})
         return f"{name!r} belongs in {' or '.join(places)}: check its indentation"
+    doc.hints_left -= 1
+    if doc.hints_left < 0:
+        return ""  # thousands of unknown keys: the first ones say enough
     return did_you_mean(name, _KNOWN_KEYS[model])
 
 
-def _comma_hint(source: Source, data: Any, loc: Loc, lines: Sequence[str]) -> str:
-    found = _container(data, loc)
-    if found is None:
+def _comma_hint(source: Source, doc: _Doc, loc: Loc) -> str:
+    found = _container(doc.data, loc)
+    if found is None or found[0].get(found[1], "") is not None:
         return ""
     mapping, key = found
+    if id(mapping) not in doc.orders:
+        names = list(mapping)
+        doc.orders[id(mapping)] = (names, {n: i for i, n in enumerate(names)})
+    names, index = doc.orders[id(mapping)]
     line, column = source.mark(loc, key=True)
-    return slips.comma_hint(lines, mapping, key, (line, column))
+    return slips.comma_hint(doc.lines, mapping, key, (line, column), names, index[key])
 
 
 def _container(data: Any, loc: Loc) -> tuple[dict[str, Any], str] | None:

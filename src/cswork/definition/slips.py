@@ -155,23 +155,31 @@ def quote_hint(text: str, column: int) -> str:
 
 # ------------------------------------------------------- model validation
 def comma_hint(
-    lines: Sequence[str], mapping: dict[str, object], key: str, key_at: tuple[int, int]
+    lines: Sequence[str],
+    mapping: dict[str, object],
+    key: str,
+    key_at: tuple[int, int],
+    names: Sequence[str],
+    index: int,
 ) -> str:
     """A hint when ``key`` is the tail of a text value cut at an unquoted comma.
 
     ``{type: string, description: as promised, to the customer}`` reads as a
     key ``to the customer`` with no value: the comma ended the description.
+    ``names`` is ``list(mapping)`` and ``index`` the position of ``key`` in
+    it (callers asking about many keys of one large mapping compute them once).
     """
-    names = list(mapping)
-    if key not in names or mapping.get(key) is not None:
+    if key not in mapping or mapping[key] is not None:
         return ""
-    text = _line(lines, key_at[0])
-    rest = text[key_at[1] + len(key) :].lstrip()
-    if not text[: key_at[1]].rstrip().endswith(",") or rest[:1] not in (",", "}", ""):
+    # Only a few characters either side: the line may be a megabyte long.
+    text, column = _line(lines, key_at[0]), key_at[1]
+    before = text[max(0, column - 80) : column].rstrip()
+    after = text[column + len(key) : column + len(key) + 80].lstrip()
+    if not before.endswith(",") or after[:1] not in (",", "}", ""):
         return ""  # not a bare word between commas of a flow mapping
-    i = names.index(key)
+    i = index
     tail = [key]
-    while i > 0 and mapping.get(names[i - 1]) is None:
+    while i > 0 and mapping.get(names[i - 1]) is None and len(tail) < 20:
         i -= 1
         tail.insert(0, names[i])
     if i == 0 or not isinstance(mapping.get(names[i - 1]), str):
