@@ -537,3 +537,12 @@ def test_a_real_unknown_key_still_gets_did_you_mean():
     assert "did you mean 'description'?" in _hints(
         GOOD.replace("{type: string}", "{type: string, descripton: x}")
     )
+
+
+def test_is_set_with_a_value_is_refused():
+    # The engine compiled the value of a datetime field even for 'is set' and
+    # failed on a datetime without offset (found by the property test).
+    when = '{field: due, op: "is set", value: "2026-03-06T10:00:00"}'
+    text = TYPED.replace(TAKE, TAKE[:-1] + f", when: {when}}}")
+    (p,) = problems(text)
+    assert "takes no value" in p

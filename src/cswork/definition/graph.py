@@ -60,9 +60,11 @@ class StateGraph:
 
     def leaves(self, state: str) -> bool:
         """Whether some transition leads from ``state`` to another state."""
-        if state not in self.final and (self.star - {state}):
+        others = len(self.star) - (state in self.star)  # '*' targets but itself
+        if state not in self.final and others:
             return True
-        return bool(self.nxt[state] - {state})
+        nxt = self.nxt[state]
+        return len(nxt) - (state in nxt) > 0
 
     def forward(self, start: str) -> set[str]:
         """Every state reachable from ``start`` (including it)."""

@@ -22,3 +22,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A "did you mean ...?" hint, or "" when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else ""
+
+
+def short(hint: str, limit: int = 300) -> str:
+    """``hint`` cut to ``limit`` characters: it may quote a megabyte-long line."""
+    return hint if len(hint) <= limit else hint[: limit - 3] + "..."

@@ -84,6 +84,8 @@ def comparison_error(spec: DataField | None, cmp: Compare) -> tuple[str, str]:
     by the caller, which knows the names to suggest.
     """
     if cmp.op in ("is set", "is not set"):
+        if cmp.value is not None:
+            return f"{cmp.field} {cmp.op} takes no value", "remove its 'value'"
         return "", ""
     kind = "counter" if spec is None else spec.type
     values = cmp.value if isinstance(cmp.value, list) else [cmp.value]

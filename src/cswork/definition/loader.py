@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from cswork.definition import slips
 from cswork.definition._yaml import read_yaml
 from cswork.definition.checks import check_set, check_workflow
-from cswork.definition.hints import did_you_mean
+from cswork.definition.hints import did_you_mean, short
 from cswork.definition.model import CalendarDef, Workflow
 from cswork.definition.problems import validation_problems
 from cswork.definition.source import (
@@ -47,7 +47,7 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
             p.line + 1,
             p.column + 1,
             p.message,
-            p.hint or slips.syntax_hint(lines, p.line, p.column, p.message),
+            p.hint or short(slips.syntax_hint(lines, p.line, p.column, p.message)),
         )
         for p in yaml_problems
     ]

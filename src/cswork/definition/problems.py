@@ -17,7 +17,7 @@ from cswork.definition import model as m
 from cswork.definition import slips
 from cswork.definition.durations import DURATION_PATTERN
 from cswork.definition.expressions import NAME_PATTERN
-from cswork.definition.hints import Refusal, did_you_mean
+from cswork.definition.hints import Refusal, did_you_mean, short
 from cswork.definition.literals import YAML11_BOOLEANS
 from cswork.definition.source import Source
 from cswork.errors import Problem
@@ -113,7 +113,7 @@ def validation_problems(
             where = ".".join(str(p) for p in loc[:-1]) or "document"
         else:
             hint = _hint(err, kind, loc) or _comma_hint(source, doc, loc)
-        problems.append(source.problem(loc, f"{where}: {msg}", hint, key=at_key))
+        problems.append(source.problem(loc, f"{where}: {msg}", short(hint), key=at_key))
     return problems
 
 

@@ -58,7 +58,9 @@ def _line(lines: Sequence[str], index: int) -> str:
 
 def _quoted(key: str, text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{key}: "{escaped}"'
+    if len(escaped) > 60:
+        escaped = escaped[:57] + "..."  # a hint, not a copy of a long line
+    return f'{key[:40]}: "{escaped}"'
 
 
 # ------------------------------------------------------------ YAML syntax
