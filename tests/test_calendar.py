@@ -12,6 +12,7 @@ import itertools
 import time as timer
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -19,9 +20,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from cswork import Engine
 from cswork.calendar import AddExplanation, SkippedDay, WorkingCalendar
+from cswork.definition import load_paths
 from cswork.definition.model import CalendarDef
-from cswork.errors import ClockError
+from cswork.errors import ClockError, DefinitionError, Problem
+from cswork.storage import SQLiteStore
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -388,8 +392,10 @@ def test_from_default_definition_matches_default_calendar() -> None:
         assert cal.add(start, hours(9)) == CN.add(start, hours(9))
 
 
-def test_from_definition_rejects_24_30() -> None:
-    d = CalendarDef.model_validate({"calendar": "x", "hours": {"mon": ["09:00-24:30"]}})
+def test_24_30_is_refused_by_the_definition_and_the_calendar() -> None:
+    with pytest.raises(ValueError, match="24:30"):
+        CalendarDef.model_validate({"calendar": "x", "hours": {"mon": ["09:00-24:30"]}})
+    d = CalendarDef.model_construct(calendar="x", hours={"mon": ["09:00-24:30"]})
     with pytest.raises(ValueError, match="24:30"):
         WorkingCalendar.from_definition(d)
 
@@ -639,3 +645,102 @@ def test_property_next_working_time_changes_nothing(
     assert cal.working_time_between(a, nxt) == timedelta(0)
     if d > timedelta(0):
         assert cal.add(nxt, d) == cal.add(a, d)
+
+
+# ------------------------------------ validate and the engine agree (issue 18)
+CALENDAR_FILE = """\
+calendar: default
+timezone: Asia/Shanghai
+country: CN
+"""
+
+
+def _verdicts(folder: Path) -> tuple[list[Problem], bool]:
+    """(the problems ``validate`` finds, whether the engine builds on the folder)."""
+    try:
+        load_paths([folder])
+        problems: list[Problem] = []
+    except DefinitionError as exc:
+        problems = list(exc.problems)
+    try:
+        Engine.from_directory(folder, store=SQLiteStore(str(folder / "cases.db")))
+    except DefinitionError:
+        return problems, False
+    return problems, True
+
+
+@pytest.mark.parametrize(
+    ("line", "hint"),
+    [
+        ("country: ../../os", ""),  # a ValueError from the engine before
+        ("country: __class__", ""),  # a TypeError from the holidays package
+        ("country: cn", "'CN'"),
+        ("country: CNN", ""),
+        ("timezone: ../../etc/passwd", ""),
+        ("timezone: /etc/localtime", ""),
+        ('timezone: "Asia/Shang\\0hai"', "Asia/Shanghai"),
+        ("timezone: localtime", ""),
+        ("timezone: Asia/Shangai", "Asia/Shanghai"),
+        ("hours: {mon: ['09:00-24:30']}", ""),
+        ("hours: {mon: ['12:00-09:00']}", ""),
+        ("hours: {mon: ['09:00-12:00', '11:00-13:00']}", ""),
+        ("hours: {}", ""),
+        ("hours: {mon: []}", ""),
+        ("day_length: 99999999999d", ""),
+        ("day_length: 25h", ""),
+        ("data_years: [true]", ""),
+        ("data_years: [99999999999999]", ""),
+        ("holidays: [20260101]", ""),  # read as seconds since 1970 before
+        ("working_days: [2026-02-30]", ""),
+    ],
+)
+def test_validate_refuses_what_the_engine_cannot_build(
+    tmp_path: Path, line: str, hint: str
+) -> None:
+    text = CALENDAR_FILE + line + "\n"
+    key = line.split(":")[0]
+    text = (
+        "\n".join(ln for ln in text.splitlines() if not ln.startswith(key + ":"))
+        + f"\n{line}\n"
+    )
+    (tmp_path / "calendar.yaml").write_text(text, encoding="utf-8")
+    problems, engine_ok = _verdicts(tmp_path)
+    assert not engine_ok
+    (problem,) = problems
+    assert problem.line == text.splitlines().index(line) + 1
+    assert problem.message.startswith(key)
+    assert hint in problem.hint
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "country: DE",
+        "country: DEU",
+        "country: null",
+        "timezone: UTC",
+        "timezone: Europe/Berlin",
+        "hours: {mon: ['00:00-24:00'], sat: ['09:00-12:00', '13:00-18:00']}",
+        "day_length: 24h",
+        "data_years: [2026, 2027]",
+        "holidays: [2026-10-09]",
+    ],
+)
+def test_validate_and_the_engine_accept_the_same_good_calendars(
+    tmp_path: Path, line: str
+) -> None:
+    key = line.split(":")[0]
+    text = (
+        "\n".join(
+            ln for ln in CALENDAR_FILE.splitlines() if not ln.startswith(key + ":")
+        )
+        + f"\n{line}\n"
+    )
+    (tmp_path / "calendar.yaml").write_text(text, encoding="utf-8")
+    assert _verdicts(tmp_path) == ([], True)
+
+
+def test_every_supported_country_builds_a_calendar() -> None:
+    # validate accepts exactly the package's list: each entry must build.
+    for code in sorted(holidays.list_supported_countries()):
+        assert WorkingCalendar(country=code).country == code

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
+from cswork.definition import load_text
 from cswork.definition.conditions import (
     ConditionSyntaxError,
     parse_condition,
@@ -16,6 +18,9 @@ from cswork.definition.conditions import (
 )
 from cswork.definition.model import ConditionField, DataField
 from cswork.engine.guards import compile_condition
+from cswork.errors import DefinitionError
+
+from .test_loader import GOOD
 
 ADAPTER: TypeAdapter[object] = TypeAdapter(ConditionField)
 FIELDS = {
@@ -158,3 +163,73 @@ def test_mapping_form_is_accepted_and_validated():
     assert render(cond) == "a == 1 and not vip()"  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="a condition is an expression"):
         ADAPTER.validate_python({"every": []})
+
+
+# ------------------------------------------------------------- nesting limit
+def _when(condition: str) -> str:
+    return GOOD.replace(
+        "{event: take, from: new, to: open, roles: [agent]}",
+        "{event: take, from: new, to: open, roles: [agent], when: " + condition + "}",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 300 + "severity == low" + ")" * 300,  # crashed with RecursionError
+        "not " * 450 + "severity == low",
+        "not (" * 17 + "severity == low" + ")" * 17,
+    ],
+)
+def test_deeply_nested_expressions_are_refused_with_their_position(text: str):
+    with pytest.raises(DefinitionError) as err:
+        load_text(_when(f"'{text}'"), "wf.yaml")
+    (problem,) = err.value.problems
+    assert (problem.line, problem.column) == (14, 62)  # the 'when' value
+    assert "nested more than 32 levels" in problem.message
+    offset = int(re.search(r"offset (\d+)", problem.message)[1])  # type: ignore[index]
+    assert text[offset] in "(n"  # the '(' or 'not' one level too deep
+
+
+def test_nesting_up_to_the_limit_is_accepted_and_runs():
+    for text in (
+        "(" * 32 + "severity == low" + ")" * 32,
+        "not " * 32 + "severity == low",
+        "not (" * 16 + "severity == low" + ")" * 16,
+    ):
+        wf = load_text(_when(f"'{text}'")).definition
+        when = wf.transitions[0].when
+        assert when is not None
+        assert parse_condition(render(when)) == parse_condition(text)
+
+
+def _nested(levels: int, kind: str) -> dict[str, Any]:
+    node: dict[str, Any] = {"field": "severity", "op": "==", "value": "low"}
+    for _ in range(levels):
+        node = {"not": node} if kind == "not" else {kind: [node]}
+    return node
+
+
+def test_deep_mapping_form_is_refused_in_files():
+    # (all/any take two YAML levels each: the YAML depth limit comes first.)
+    with pytest.raises(DefinitionError) as err:
+        load_text(_when(str(_nested(33, "not")).replace("'", "")), "wf.yaml")
+    (problem,) = err.value.problems
+    assert (problem.line, problem.column) == (14, 62)
+    assert "at most 32 levels" in problem.message
+    load_text(_when(str(_nested(32, "not")).replace("'", "")))
+
+
+@pytest.mark.parametrize("kind", ["not", "all", "any"])
+def test_deep_mapping_form_is_refused_from_python(kind: str):
+    # Built in Python a mapping may be far deeper than YAML allows, or even
+    # contain itself: refused without recursing.
+    ADAPTER.validate_python(_nested(32, kind))
+    with pytest.raises(ValidationError, match="at most 32 levels"):
+        ADAPTER.validate_python(_nested(33, kind))
+    with pytest.raises(ValidationError, match="at most 32 levels"):
+        ADAPTER.validate_python(_nested(5_000, kind))
+    loop: dict[str, Any] = {}
+    loop[kind] = loop if kind == "not" else [loop]
+    with pytest.raises(ValidationError, match="at most 32 levels"):
+        ADAPTER.validate_python(loop)

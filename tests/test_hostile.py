@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cswork import Actor, CsworkError, Engine, RejectedError, VirtualClock
-from cswork.definition import load_text
+from cswork.definition import load_paths, load_text
 from cswork.errors import DefinitionError
 from cswork.storage import MemoryStore, SQLiteStore
 from cswork.testing.invariants import check_case, snapshot
@@ -336,3 +339,176 @@ def test_wide_and_huge_documents_are_bounded():
     with pytest.raises(DefinitionError):
         load_text("workflow: " + "x" * 900_000)
     assert time.perf_counter() - began < 10
+
+
+# ------------------- validate accepts exactly what the engine builds (issue 18)
+def _json(value: Any) -> str:
+    # JSON is YAML: the value is written exactly as drawn.
+    return json.dumps(value, ensure_ascii=True)
+
+
+def _validate_agrees_with_the_engine(files: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "defs"
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        try:
+            load_paths([folder])
+            valid = True
+        except DefinitionError as err:
+            assert all(p.line > 0 for p in err.problems), err.problems
+            valid = False
+        store = SQLiteStore(str(Path(tmp) / "cases.db"))
+        try:
+            Engine.from_directory(folder, store=store)
+            builds = True
+        except DefinitionError:
+            builds = False
+        finally:
+            store.close()
+        assert valid == builds
+
+
+TIMES = st.builds(
+    "{:02d}:{:02d}".format, st.integers(0, 25), st.sampled_from([0, 30, 59, 60])
+)
+CALENDAR_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "timezone": st.one_of(
+        st.sampled_from(
+            [
+                "UTC",
+                "Europe/Berlin",
+                "../../etc/passwd",
+                "/etc/localtime",
+                "localtime",
+                "Asia/Shang\x00hai",
+                "asia/shanghai",
+                "Etc/GMT+5",
+                "",
+            ]
+        ),
+        st.text(max_size=20),
+        st.integers(),
+    ),
+    "country": st.one_of(
+        st.sampled_from(
+            ["CN", "DE", "USA", "UK", "cn", "../../os", "__class__", "", None]
+        ),
+        st.text(max_size=5),
+        st.integers(),
+    ),
+    "hours": st.dictionaries(
+        st.sampled_from(["mon", "tue", "sat", "sun", "xyz"]),
+        st.lists(st.builds("{}-{}".format, TIMES, TIMES), max_size=3),
+        max_size=3,
+    ),
+    "day_length": st.one_of(
+        st.sampled_from(["8h", "24h", "25h", "1d", "2d", "0s", "99999999999d"]),
+        st.builds("{}h".format, st.integers(0, 10**12)),
+        st.integers(),
+    ),
+    "data_years": st.lists(
+        st.one_of(st.integers(-5, 10**15), st.booleans()), max_size=3
+    ),
+    "holidays": st.lists(
+        st.one_of(
+            st.dates().map(str),
+            st.sampled_from(["2026-02-30", "0000-01-01", "9999-12-31"]),
+            st.integers(),
+        ),
+        max_size=3,
+    ),
+    "makeup_hours": st.sampled_from(["mon", "sat", "xyz", 1]),
+}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(CALENDAR_VALUES)),
+        st.none(),
+        min_size=1,
+        max_size=3,
+    ).flatmap(lambda keys: st.fixed_dictionaries({k: CALENDAR_VALUES[k] for k in keys}))
+)
+def test_a_calendar_validates_exactly_when_the_engine_builds_it(values):
+    text = "calendar: default\n" + "".join(
+        f"{key}: {_json(value)}\n" for key, value in values.items()
+    )
+    _validate_agrees_with_the_engine({"calendar.yaml": text})
+
+
+WORKFLOW = """\
+workflow: demo
+version: {version}
+title: Demo
+roles: {{agent: takes calls, lead: leads}}
+fields:
+  customer_id: {{type: string}}
+  due: {{type: datetime}}
+  amount: {{type: {number}, min: {min}, max: {max}}}
+  note: {{type: string, max_length: {max_length}}}
+  flag: {{type: boolean}}
+states:
+  new: {{initial: {initial}}}
+  open: {{}}
+  closed: {{final: true}}
+start: {{roles: [agent], requires: [customer_id]}}
+transitions:
+  - {{event: take, from: new, to: open, roles: [agent], when: {when},
+      actions: [{{set: {{{set_field}: {set_value}}}}}]}}
+  - {{event: close, from: open, to: closed, roles: [lead]}}
+deadlines:
+  d: {{scope: [open], after: {after}, basis: wall,
+      warn: {{percent: {percent}, notify: [lead]}}}}
+"""
+LITERALS = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "2026-03-06T10:00:00+08:00",
+            "9999-12-31T23:00:00-05:00",
+            "0001-01-01T00:00:00+01:00",
+            "2026-03-06T10:00:00",
+            "yes",
+        ]
+    ),
+)
+WORKFLOW_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "version": st.one_of(st.integers(-1, 10**30), st.booleans(), st.just(1.0)),
+    "number": st.sampled_from(["number", "integer"]),
+    "min": st.one_of(st.none(), st.integers(-(10**20), 10**20), st.booleans()),
+    "max": st.one_of(st.none(), st.floats(-1e300, 1e300), st.booleans()),
+    "max_length": st.one_of(st.integers(-1, 2_000_000), st.booleans(), st.just(5.0)),
+    "initial": st.sampled_from([True, "yes", 1]),
+    "when": st.builds(
+        lambda f, op, v: _json({"field": f, "op": op, "value": v}),
+        st.sampled_from(["due", "amount", "note", "flag", "customer_id"]),
+        st.sampled_from(["==", "!=", "<", ">=", "in", "is set"]),
+        st.one_of(LITERALS, st.lists(LITERALS, max_size=2)),
+    ),
+    "set_field": st.sampled_from(["due", "amount", "note", "flag"]),
+    "set_value": LITERALS.map(_json),
+    "after": st.one_of(
+        st.sampled_from(["1h", "3650d", "3651d", "99999999999d", "0s"]),
+        st.builds("{}h".format, st.integers(0, 10**14)),
+    ),
+    "percent": st.one_of(st.integers(-1, 120), st.booleans()),
+}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.fixed_dictionaries(WORKFLOW_VALUES))
+def test_a_workflow_validates_exactly_when_the_engine_builds_it(values):
+    text = WORKFLOW.format(
+        **{
+            k: v if k in ("when", "set_value", "number", "set_field") else _json(v)
+            for k, v in values.items()
+        }
+    )
+    _validate_agrees_with_the_engine({"wf.yaml": text})

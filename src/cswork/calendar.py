@@ -23,6 +23,7 @@ import holidays
 from cswork._hours import Hours, _check_hours, _length, _parse_interval
 from cswork.calendar_explain import AddExplanation, SkippedDay
 from cswork.definition.durations import parse_duration
+from cswork.definition.zones import check_country, check_zone
 from cswork.errors import ClockError
 
 if TYPE_CHECKING:
@@ -369,6 +370,11 @@ def _load_year(country: str, year: int) -> _YearData:
 
 
 def _check_country(country: str) -> None:
+    # Only names on the package's own list: it looks the name up as an
+    # attribute, so '__class__' or '../../os' must never reach it.
+    if not isinstance(country, str):
+        raise ValueError(f"a country is a code such as 'CN', not {country!r}")
+    check_country(country)
     try:
         holidays.country_holidays(country, years=())
     except NotImplementedError as exc:
@@ -376,9 +382,12 @@ def _check_country(country: str) -> None:
 
 
 def _zone(name: str) -> ZoneInfo:
+    # Only IANA keys: zoneinfo reads the key as a path below its data.
+    if not isinstance(name, str):
+        raise ValueError(f"a time zone is a name such as 'Asia/Shanghai', not {name!r}")
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        return ZoneInfo(check_zone(name))
+    except (ZoneInfoNotFoundError, OSError) as exc:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 

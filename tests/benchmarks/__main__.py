@@ -21,6 +21,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
+from . import validation
 from . import workloads as w
 
 FULL = {
@@ -32,6 +33,7 @@ FULL = {
     "memory": 2_000,
     "W4": 1_000,
     "W4_timers": 50_000,
+    "W6": 10_000,
     "runs": 3,
 }
 SMOKE = {
@@ -43,6 +45,7 @@ SMOKE = {
     "memory": 50,
     "W4": 10,
     "W4_timers": 300,
+    "W6": 300,
     "runs": 1,
 }
 
@@ -83,6 +86,12 @@ def run(sizes: dict[str, int], only: set[str]) -> list[w.Row]:
             )
     if wanted("W5"):
         rows += w.w5(sizes["W5"], runs)
+    if wanted("W6"):
+        largest = sizes["W6"]
+        rows += validation.w6(
+            sorted({largest // 10, largest // 5, largest * 2 // 5, largest}),
+            runs,
+        )
     if wanted("memory"):
         rows += w.memory_per_case(sizes["memory"])
     return rows
@@ -116,7 +125,7 @@ def main() -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
     parser.add_argument(
-        "--only", default="", help="comma-separated workloads: W1,W2,W3,W4,W5,memory"
+        "--only", default="", help="comma-separated workloads: W1,W2,W3,W4,W5,W6,memory"
     )
     parser.add_argument(
         "--out", default="benchmark-results.json", help="JSON output file"

@@ -17,6 +17,7 @@ Positions here are 0-based; ``Problem`` objects are 1-based.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,8 @@ _OCT = re.compile(r"^0o[0-7]+$")
 _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$")
+
+_MAX_NUMBER = 100  # characters
 
 _DISCARD = "\x00duplicate"  # the key under which a duplicate's value is dropped
 
@@ -71,14 +74,19 @@ def resolve_plain(text: str) -> Any:
         return None
     if text in _BOOL:
         return _BOOL[text]
+    if len(text) > _MAX_NUMBER:
+        # Python refuses to convert or print integers of over 4,300 digits,
+        # and no definition needs a number this long: it stays text.
+        return text
     if _INT.match(text):
         return int(text, 10)
-    if _OCT.match(text):
+    if _OCT.match(text) or _HEX.match(text):
         return int(text, 0)
-    if _HEX.match(text):
-        return int(text, 0)
-    if _FLOAT.match(text) or _SPECIAL_FLOAT.match(text):
-        return float(text.replace(".inf", "inf").replace(".Inf", "inf"))
+    if _SPECIAL_FLOAT.match(text):
+        value = math.nan if text[-1] in "nN" else math.inf
+        return -value if text.startswith("-") else value
+    if _FLOAT.match(text):
+        return float(text)
     return text
 
 

@@ -6,14 +6,15 @@ everything wrong with a file at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Collection, Iterator, Sequence
 
 from cswork.definition.conditions import Compare, Condition, checks_of, fields_of
 from cswork.definition.durations import parse_duration
+from cswork.definition.graph import graph_problems
+from cswork.definition.hints import did_you_mean
+from cswork.definition.literals import YAML11_BOOLEANS, comparison_error, literal_error
 from cswork.definition.model import (
     Action,
-    DataField,
     Fire,
     Increment,
     Notify,
@@ -21,12 +22,16 @@ from cswork.definition.model import (
     StartCase,
     Workflow,
 )
-from cswork.definition.source import DefinitionSet, Source, did_you_mean
+from cswork.definition.source import DefinitionSet, Source
 from cswork.errors import Problem
 from cswork.records import SYSTEM_ROLE
 
 BUILTIN_CALENDARS = ("default",)
 Loc = tuple[str | int, ...]
+#: How many names "did you mean" may compare per file. A hint costs time
+#: linear in the names it is chosen from; a file with thousands of states and
+#: thousands of misspellings would otherwise take minutes to report.
+HINT_BUDGET = 200_000
 
 
 class _Checker:
@@ -35,6 +40,14 @@ class _Checker:
         self.src = source
         self.problems: list[Problem] = []
         self.names = set(wf.fields) | set(wf.counters)
+        self.hint_budget = HINT_BUDGET
+        self.events = {t.event for t in wf.transitions}
+        self.system_events = {t.event for t in wf.transitions if SYSTEM_ROLE in t.roles}
+        self._enums: dict[str, frozenset[str]] = {}
+        self.role_choices = {
+            False: list(wf.roles),
+            True: [*wf.roles, SYSTEM_ROLE],
+        }
 
     def add(self, loc: Loc, message: str, hint: str = "", *, key: bool = False) -> None:
         self.problems.append(self.src.problem(loc, message, hint, key=key))
@@ -44,21 +57,26 @@ class _Checker:
         loc: Loc,
         kind: str,
         name: str,
-        choices: Iterable[str],
+        choices: Collection[str],
         *,
         key: bool = False,
     ) -> bool:
-        choices = list(choices)
         if name in choices:
             return True
-        self.add(loc, f"unknown {kind} {name!r}", did_you_mean(name, choices), key=key)
+        self.add(loc, f"unknown {kind} {name!r}", self.hint(name, choices), key=key)
         return False
+
+    def hint(self, name: str, choices: Collection[str]) -> str:
+        """A "did you mean" hint, while the file's hint budget lasts."""
+        self.hint_budget -= len(choices)
+        return did_you_mean(name, choices) if self.hint_budget >= 0 else ""
 
     # ------------------------------------------------------------ the parts
     def roles(self, loc: Loc, roles: Sequence[str], *, system_ok: bool = True) -> None:
-        allowed = [*self.wf.roles, *([SYSTEM_ROLE] if system_ok else [])]
+        allowed = self.role_choices[system_ok]
         for i, role in enumerate(roles):
-            self.known((*loc, i), "role", role, allowed)
+            if role not in self.wf.roles and not (system_ok and role == SYSTEM_ROLE):
+                self.known((*loc, i), "role", role, allowed)
 
     def field_list(self, loc: Loc, names: Sequence[str]) -> None:
         for i, name in enumerate(names):
@@ -76,13 +94,25 @@ class _Checker:
 
     def comparison(self, loc: Loc, cmp: Compare) -> None:
         spec = self.wf.fields.get(cmp.field)
+        message, hint = comparison_error(spec, cmp)
+        if message:
+            self.add(loc, message, hint)
+            return
         if spec is None or spec.type != "enum" or cmp.op in ("is set", "is not set"):
             return
+        allowed = self.enum_values(cmp.field)
         values = cmp.value if isinstance(cmp.value, list) else [cmp.value]
         for v in values:
-            if v not in (spec.values or []):
-                hint = did_you_mean(str(v), spec.values or [])
+            if v not in allowed:
+                hint = self.hint(str(v), allowed)
                 self.add(loc, f"{v!r} is not a value of enum field {cmp.field!r}", hint)
+
+    def enum_values(self, name: str) -> frozenset[str]:
+        """The values of an enum field, as a set (an enum may have thousands)."""
+        found = self._enums.get(name)
+        if found is None:
+            found = self._enums[name] = frozenset(self.wf.fields[name].values or ())
+        return found
 
     def actions(self, loc: Loc, actions: Sequence[Action], *, on_due: bool) -> None:
         for i, action in enumerate(actions):
@@ -93,9 +123,15 @@ class _Checker:
             elif isinstance(action, SetData):
                 for name, value in action.set.items():
                     if self.known((*here, "set", name), "field", name, self.wf.fields):
-                        err = literal_error(self.wf.fields[name], value)
+                        spec = self.wf.fields[name]
+                        err = literal_error(spec, value)
                         if err:
-                            self.add((*here, "set", name), f"{name}: {err}")
+                            hint = ""
+                            if spec.type == "boolean" and value in YAML11_BOOLEANS:
+                                hint = (
+                                    "write true or false: yes/no are text in YAML 1.2"
+                                )
+                            self.add((*here, "set", name), f"{name}: {err}", hint)
             elif isinstance(action, Increment):
                 self.known(
                     (*here, "increment"), "counter", action.increment, self.wf.counters
@@ -109,13 +145,9 @@ class _Checker:
         if not on_due:
             self.add((*loc, "fire"), "'fire' is only allowed in a deadline's on_due")
             return
-        events = {t.event for t in self.wf.transitions}
-        if not self.known((*loc, "fire"), "event", action.fire, events):
+        if not self.known((*loc, "fire"), "event", action.fire, self.events):
             return
-        if not any(
-            t.event == action.fire and SYSTEM_ROLE in t.roles
-            for t in self.wf.transitions
-        ):
+        if action.fire not in self.system_events:
             self.add(
                 (*loc, "fire"),
                 f"no transition for {action.fire!r} allows role 'system', so a "
@@ -178,7 +210,7 @@ class _Checker:
             self.actions((*loc, "actions"), t.actions, on_due=False)
 
     def deadlines(self) -> None:
-        events = {t.event for t in self.wf.transitions}
+        events = self.events
         for name, d in self.wf.deadlines.items():
             loc: Loc = ("deadlines", name)
             for j, state in enumerate(d.scope):
@@ -211,113 +243,6 @@ class _Checker:
             self.actions((*loc, "on_due"), d.on_due, on_due=True)
 
 
-def literal_error(spec: DataField, value: object) -> str:
-    """Why ``value`` cannot be stored in a field like ``spec``, or ""."""
-    if value is None:
-        return ""
-    t = spec.type
-    if t in ("string", "enum", "datetime") and not isinstance(value, str):
-        return f"expected a {t} (text), got {type(value).__name__}"
-    if t == "enum" and value not in (spec.values or []):
-        return f"{value!r} is not one of {', '.join(spec.values or [])}"
-    if t == "datetime":
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            return f"{value!r} is not an ISO 8601 datetime"
-        if parsed.tzinfo is None:
-            return f"{value!r} has no timezone offset"
-    if t == "boolean" and not isinstance(value, bool):
-        return f"expected true or false, got {value!r}"
-    if t in ("integer", "number") and (
-        isinstance(value, bool) or not isinstance(value, int | float)
-    ):
-        return f"expected a number, got {value!r}"
-    if t == "integer" and isinstance(value, float):
-        return f"expected a whole number, got {value!r}"
-    return ""
-
-
-# ------------------------------------------------------------------ graph
-def successors(wf: Workflow) -> dict[str, set[str]]:
-    """State → states one transition away (``'*'`` expanded)."""
-    non_final = [n for n, s in wf.states.items() if not s.final]
-    nxt: dict[str, set[str]] = {n: set() for n in wf.states}
-    for t in wf.transitions:
-        sources = non_final if "*" in t.from_ else t.from_
-        for src in sources:
-            if src in nxt:
-                dest = t.to or src
-                if dest in wf.states:
-                    nxt[src].add(dest)
-    return nxt
-
-
-def reachable(nxt: dict[str, set[str]], start: Iterable[str]) -> set[str]:
-    """Every state reachable from ``start`` (including it)."""
-    seen = set(start)
-    todo = list(seen)
-    while todo:
-        for n in nxt.get(todo.pop(), ()):
-            if n not in seen:
-                seen.add(n)
-                todo.append(n)
-    return seen
-
-
-def _graph(checker: _Checker) -> Iterator[tuple[Loc, str]]:
-    wf = checker.wf
-    initial = [n for n, s in wf.states.items() if s.initial]
-    if len(initial) != 1:
-        return
-    nxt = successors(wf)
-    from_initial = reachable(nxt, initial)
-    finals = {n for n, s in wf.states.items() if s.final}
-    for name, state in wf.states.items():
-        if name not in from_initial:
-            kind = "final state" if state.final else "state"
-            yield (
-                ("states", name),
-                (
-                    f"{kind} {name!r} cannot be reached from "
-                    f"the initial state {initial[0]!r}"
-                ),
-            )
-        elif not state.final and not (nxt[name] - {name}):
-            yield (
-                ("states", name),
-                f"state {name!r} is not final but no transition leads out of it",
-            )
-        elif not state.final and not (reachable(nxt, [name]) & finals):
-            yield ("states", name), f"no final state can be reached from {name!r}"
-    for dname, d in wf.deadlines.items():
-        scope = set(d.scope) & set(wf.states)
-        live = scope & from_initial
-        if scope and not live:
-            yield (
-                ("deadlines", dname, "scope"),
-                f"deadline {dname!r} can never start: no state of its scope is reachable",
-            )
-        for inside in sorted(live):
-            if not (reachable(nxt, [inside]) - scope) and not d.met_by:
-                yield (
-                    ("deadlines", dname, "scope"),
-                    (
-                        f"deadline {dname!r} can never stop: from {inside!r} no state "
-                        "outside its scope can be reached"
-                    ),
-                )
-        scope_events = {
-            t.event for t in wf.transitions if "*" in t.from_ or scope & set(t.from_)
-        }
-        for j, ev in enumerate(d.met_by):
-            if ev in {t.event for t in wf.transitions} and ev not in scope_events:
-                yield (
-                    ("deadlines", dname, "met_by", j),
-                    f"event {ev!r} cannot be fired in any state of the scope",
-                )
-
-
 def check_workflow(wf: Workflow, source: Source) -> list[Problem]:
     """Every problem in how the workflow's parts refer to each other."""
     c = _Checker(wf, source)
@@ -325,7 +250,7 @@ def check_workflow(wf: Workflow, source: Source) -> list[Problem]:
     c.start()
     c.transitions()
     c.deadlines()
-    for loc, message in _graph(c):
+    for loc, message in graph_problems(wf):
         c.add(loc, message, key=loc[0] == "states")
     return sorted(c.problems, key=lambda p: (p.line, p.column))
 

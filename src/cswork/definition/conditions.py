@@ -6,8 +6,8 @@ A condition is either a mapping::
     {all: [...]} / {any: [...]} / {not: ...}
     {check: is_vip_customer}        # a function the embedding program registers
 
-or the same thing written as one expression string, which is parsed here
-(no ``eval``) into exactly that mapping::
+or the same thing written as one expression string, which
+``expressions.py`` parses (no ``eval``) into exactly that mapping::
 
     severity == urgent and reopen_count >= 2
     channel in [email, chat] or not drill
@@ -21,18 +21,64 @@ word (read as a string).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+from cswork.definition.expressions import (
+    COMPARISON_OPS,
+    MAX_DEPTH,
+    NAME_PATTERN,
+    ConditionSyntaxError,
+    Literal_,
+    parse_condition,
+)
+
+__all__ = [
+    "COMPARISON_OPS",
+    "MAX_DEPTH",
+    "NAME_PATTERN",
+    "AllOf",
+    "AnyOf",
+    "Check",
+    "Compare",
+    "Condition",
+    "ConditionSyntaxError",
+    "Literal_",
+    "Name",
+    "Not",
+    "checks_of",
+    "coerce_condition",
+    "fields_of",
+    "finite",
+    "nesting",
+    "parse_condition",
+    "render",
+    "satisfying_values",
+]
+
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
-Literal_ = str | int | float | bool | None
+#: A number as a definition may write it: finite (``.inf`` and ``.nan`` compare
+#: oddly and are not JSON, so a stored definition could not be read back).
+FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def finite(value: Any) -> Any:
+    """Pydantic before-validator: refuse ``.inf`` and ``.nan``, alone or in a list.
+
+    (One check before the union, rather than a finite float inside it: a
+    union reports one error per member it tried.)
+    """
+    for v in value if isinstance(value, list) else [value]:
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(f"{v} is not a finite number")
+    return value
+
 
 Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not in", "is set", "is not set"]
-COMPARISON_OPS: tuple[str, ...] = ("==", "!=", ">=", "<=", ">", "<")
 
 
 class _Node(BaseModel):
@@ -44,7 +90,7 @@ class Compare(_Node):
 
     field: Name = Field(description="The field or counter on the left.")
     op: Op = Field(description="The comparison.")
-    value: Literal_ | list[Literal_] = Field(
+    value: Annotated[Literal_ | list[Literal_], BeforeValidator(finite)] = Field(
         default=None, description="The literal on the right (a list for in)."
     )
 
@@ -110,172 +156,56 @@ for _model in (AllOf, AnyOf, Not):
     _model.model_rebuild()
 
 
-# ------------------------------------------------------------------ parsing
-_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<num>-?\d+(?:\.\d+)?(?![\w.]))
-      | (?P<str>'[^']*'|"[^"]*")
-      | (?P<op>==|!=|>=|<=|>|<|\(|\)|\[|\]|,)
-      | (?P<word>[A-Za-z_][A-Za-z0-9_.\-]*)
-    )""",
-    re.VERBOSE,
-)
-
-
-class ConditionSyntaxError(ValueError):
-    """An expression string could not be parsed (message says where)."""
-
-
-def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
-    pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            return
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            if text[pos:].lstrip().startswith("="):
-                raise ConditionSyntaxError(f"use '==' to compare (offset {pos})")
-            raise ConditionSyntaxError(
-                f"unexpected {text[pos:].strip()[:10]!r} at offset {pos}"
-            )
-        kind = m.lastgroup or ""
-        yield kind, m.group(kind), m.start(kind)
-        pos = m.end()
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.toks = list(_tokens(text))
-        self.i = 0
-
-    def peek(self, ahead: int = 0) -> tuple[str, str, int]:
-        j = self.i + ahead
-        return self.toks[j] if j < len(self.toks) else ("end", "", len(self.text))
-
-    def take(self) -> tuple[str, str, int]:
-        tok = self.peek()
-        self.i += 1
-        return tok
-
-    def fail(self, want: str) -> ConditionSyntaxError:
-        kind, val, pos = self.peek()
-        got = "the end" if kind == "end" else repr(val)
-        return ConditionSyntaxError(f"expected {want} at offset {pos}, found {got}")
-
-    def expect(self, value: str) -> None:
-        if self.peek()[1] != value:
-            raise self.fail(repr(value))
-        self.i += 1
-
-    def word_is(self, word: str, ahead: int = 0) -> bool:
-        kind, val, _ = self.peek(ahead)
-        return kind == "word" and val == word
-
-    def parse(self) -> dict[str, Any]:
-        node = self.or_()
-        if self.peek()[0] != "end":
-            raise self.fail("'and', 'or' or the end")
-        return node
-
-    def or_(self) -> dict[str, Any]:
-        items = [self.and_()]
-        while self.word_is("or"):
-            self.i += 1
-            items.append(self.and_())
-        return items[0] if len(items) == 1 else {"any": items}
-
-    def and_(self) -> dict[str, Any]:
-        items = [self.not_()]
-        while self.word_is("and"):
-            self.i += 1
-            items.append(self.not_())
-        return items[0] if len(items) == 1 else {"all": items}
-
-    def not_(self) -> dict[str, Any]:
-        if self.word_is("not"):
-            self.i += 1
-            return {"not": self.not_()}
-        return self.atom()
-
-    def atom(self) -> dict[str, Any]:
-        kind, val, _ = self.peek()
-        if val == "(" and kind == "op":
-            self.i += 1
-            node = self.or_()
-            self.expect(")")
-            return node
-        if kind != "word" or val in ("and", "or", "not", "in", "is"):
-            raise self.fail("a field name, 'not' or '('")
-        if not re.match(NAME_PATTERN, val):
-            raise ConditionSyntaxError(f"{val!r} is not a valid field name")
-        self.i += 1
-        return self.rest_of_comparison(val)
-
-    def rest_of_comparison(self, name: str) -> dict[str, Any]:
-        kind, val, _ = self.peek()
-        if kind == "op" and val == "(":
-            self.i += 1
-            self.expect(")")
-            return {"check": name}
-        if kind == "op" and val in COMPARISON_OPS:
-            self.i += 1
-            return {"field": name, "op": val, "value": self.literal()}
-        if self.word_is("in"):
-            self.i += 1
-            return {"field": name, "op": "in", "value": self.list_()}
-        if self.word_is("not") and self.word_is("in", 1):
-            self.i += 2
-            return {"field": name, "op": "not in", "value": self.list_()}
-        if self.word_is("is"):
-            self.i += 1
-            negate = self.word_is("not")
-            self.i += negate
-            if not self.word_is("set"):
-                raise self.fail("'set'")
-            self.i += 1
-            return {"field": name, "op": "is not set" if negate else "is set"}
-        raise self.fail("a comparison (==, !=, >, >=, <, <=, in, not in, is set)")
-
-    def list_(self) -> list[Literal_]:
-        self.expect("[")
-        items: list[Literal_] = []
-        if self.peek()[1] != "]":
-            items.append(self.literal())
-            while self.peek()[1] == ",":
-                self.i += 1
-                items.append(self.literal())
-        self.expect("]")
-        return items
-
-    def literal(self) -> Literal_:
-        kind, val, _ = self.peek()
-        if kind == "num":
-            self.i += 1
-            return float(val) if "." in val else int(val)
-        if kind == "str":
-            self.i += 1
-            return val[1:-1]
-        if kind == "word" and val not in ("and", "or", "not", "in", "is"):
-            self.i += 1
-            return {"true": True, "false": False, "null": None}.get(val, val)
-        raise self.fail("a value")
-
-
-def parse_condition(text: str) -> dict[str, Any]:
-    """Parse an expression string into the mapping form of a condition.
+def coerce_condition(value: Any) -> Any:
+    """Pydantic before-validator: strings are parsed, mappings checked for depth.
 
     Raises:
-        ConditionSyntaxError: the text is not a valid expression.
+        ValueError: the text is not a valid expression, or either form nests
+            more than ``MAX_DEPTH`` levels.
     """
-    if len(text) > 2000:
-        raise ConditionSyntaxError("a condition expression is limited to 2000 chars")
-    return _Parser(text).parse()
+    if isinstance(value, str):
+        return parse_condition(value)
+    if nesting(value) > MAX_DEPTH:
+        raise ValueError(
+            f"a condition may nest at most {MAX_DEPTH} levels of all/any/not"
+        )
+    return value
 
 
-def coerce_condition(value: Any) -> Any:
-    """Pydantic before-validator: strings are parsed, anything else passes."""
-    return parse_condition(value) if isinstance(value, str) else value
+def nesting(value: Any) -> int:
+    """How many levels of all/any/not a condition (mapping or model) has.
+
+    Iterative, and it stops counting one level past ``MAX_DEPTH``, so neither
+    a very deep nor a self-referencing structure can exhaust the stack.
+    """
+    deepest = 0
+    todo: list[tuple[Any, int]] = [(value, 0)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        for child in _children(node):
+            todo.append((child, depth + 1))
+    return deepest
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, AllOf):
+        return list(node.all)
+    if isinstance(node, AnyOf):
+        return list(node.any)
+    if isinstance(node, Not):
+        return [node.not_]
+    if not isinstance(node, dict):
+        return []
+    children: list[Any] = []
+    for key in ("all", "any"):
+        if isinstance(node.get(key), list):
+            children += node[key]
+    if "not" in node:
+        children.append(node["not"])
+    return children
 
 
 # ---------------------------------------------------------------- rendering

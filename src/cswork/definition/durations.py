@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 DURATION_PATTERN = r"^[0-9]+[dhms]([0-9]+[hms])*$"
+#: The longest duration a definition may give: about ten years. Longer ones
+#: overflow date arithmetic (``99999999999d``) or walk the working calendar
+#: for centuries, and no SOP needs them.
+MAX_DAYS = 3650
 _RX = re.compile(r"^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -44,7 +48,8 @@ def parse_duration(text: str) -> Duration:
     """Parse ``1d4h30m``-style text.
 
     Raises:
-        ValueError: the text is not a duration, or is zero.
+        ValueError: the text is not a duration, is zero, or is longer than
+            ``MAX_DAYS`` days.
     """
     m = _RX.match(text.strip())
     if not m or not any(m.groups()):
@@ -52,6 +57,9 @@ def parse_duration(text: str) -> Duration:
             f"{text!r} is not a duration; write e.g. 30s, 15m, 4h, 1h30m or 2d"
         )
     d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+    # Plain integers first: timedelta() itself overflows on huge parts.
+    if d * 86400 + h * 3600 + mi * 60 + s > MAX_DAYS * 86400:
+        raise ValueError(f"{text!r} is longer than {MAX_DAYS}d (about ten years)")
     result = Duration(d, timedelta(hours=h, minutes=mi, seconds=s))
     if not result.days and not result.time:
         raise ValueError(f"{text!r} is a zero duration")

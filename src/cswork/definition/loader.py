@@ -7,84 +7,29 @@ directory) are collected and raised together as one ``DefinitionError``.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path as FsPath
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from cswork.definition import slips
 from cswork.definition._yaml import read_yaml
 from cswork.definition.checks import check_set, check_workflow
+from cswork.definition.hints import did_you_mean, short
 from cswork.definition.model import CalendarDef, Workflow
+from cswork.definition.problems import validation_problems
 from cswork.definition.source import (
     DefinitionSet,
     Loaded,
     LoadedCalendar,
     LoadedWorkflow,
     Source,
-    did_you_mean,
 )
 from cswork.errors import DefinitionError, Problem
 
 MAX_FILE_BYTES = 1_000_000
 YAML_SUFFIXES = (".yaml", ".yml")
-
-
-def _all_keys(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
-    if model in seen:
-        return set()
-    seen.add(model)
-    keys: set[str] = set()
-    for name, info in model.model_fields.items():
-        keys.add(info.alias or name)
-        for sub in _models_in(info.annotation):
-            keys |= _all_keys(sub, seen)
-    return keys
-
-
-def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        yield from _models_in(arg)
-    for meta in getattr(annotation, "__metadata__", ()) or ():
-        yield from _models_in(meta)
-    origin = getattr(annotation, "__origin__", None)
-    if origin is not None and origin is not annotation:
-        yield from _models_in(origin)
-
-
-_KNOWN_KEYS = {
-    Workflow: _all_keys(Workflow, set()),
-    CalendarDef: _all_keys(CalendarDef, set()),
-}
-
-
-def _validation_problems(
-    exc: ValidationError, source: Source, model: type[BaseModel]
-) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = err["loc"]
-        kind = err["type"]
-        msg = err["msg"].replace("Value error, ", "")
-        where = ".".join(str(p) for p in loc if not str(p).startswith("function-"))
-        hint = ""
-        if kind == "extra_forbidden":
-            name = str(loc[-1])
-            msg = f"unknown key {name!r}"
-            hint = did_you_mean(name, _KNOWN_KEYS[model])
-            problems.append(source.problem(loc, f"{where}: {msg}", hint, key=True))
-            continue
-        if kind == "missing":
-            msg = f"missing required key {str(loc[-1])!r}"
-            where = ".".join(str(p) for p in loc[:-1]) or "document"
-        elif kind in ("literal_error", "enum"):
-            expected = str(err.get("ctx", {}).get("expected", ""))
-            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",")]
-            hint = did_you_mean(str(err.get("input")), choices)
-        problems.append(source.problem(loc, f"{where}: {msg}", hint))
-    return problems
 
 
 def load_text(text: str, file: str = "<string>") -> Loaded:
@@ -95,8 +40,15 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
     """
     data, positions, yaml_problems = read_yaml(text)
     source = Source(file, positions)
+    lines = text.splitlines()
     problems = [
-        Problem(file, p.line + 1, p.column + 1, p.message, p.hint)
+        Problem(
+            file,
+            p.line + 1,
+            p.column + 1,
+            p.message,
+            p.hint or short(slips.syntax_hint(lines, p.line, p.column, p.message)),
+        )
         for p in yaml_problems
     ]
     if data is None:
@@ -105,7 +57,7 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
     try:
         definition = model.model_validate(data)
     except ValidationError as exc:
-        problems += _validation_problems(exc, source, model)
+        problems += validation_problems(exc, source, model, data, lines)
         raise DefinitionError(_in_order(problems)) from None
     loaded: Loaded
     if isinstance(definition, Workflow):
@@ -142,25 +94,68 @@ def _document_model(data: object, source: Source) -> type[Workflow | CalendarDef
 def load_file(path: str | os.PathLike[str]) -> Loaded:
     """Load one YAML file (a workflow or a calendar).
 
+    Only a regular file (or a link to one) is read, and at most
+    ``MAX_FILE_BYTES`` of it: a FIFO would block for ever and a device such
+    as ``/dev/zero`` never ends, so they are refused without reading.
+
     Raises:
         DefinitionError: the file cannot be read or is invalid.
     """
     name = os.fspath(path)
+    return load_text(_read(name), name)
+
+
+def _read(name: str) -> str:
     try:
-        size = os.path.getsize(name)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (no effect
+        # on regular files). The type is checked on the open descriptor, so
+        # the path cannot be swapped for something else in between.
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise DefinitionError([Problem(name, 0, 0, f"cannot read: {exc}")]) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise DefinitionError(
+                [Problem(name, 0, 0, f"not a regular file ({_kind(mode)}): not read")]
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:  # even a regular file may grow or lie
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
         if size > MAX_FILE_BYTES:
             raise DefinitionError(
                 [Problem(name, 1, 1, f"the file is larger than {MAX_FILE_BYTES} bytes")]
             )
-        with open(name, encoding="utf-8") as f:
-            text = f.read()
+        return b"".join(chunks).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError([Problem(name, 0, 0, f"cannot read: {exc}")]) from exc
-    return load_text(text, name)
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((what for test, what in kinds if test(mode)), "not a file")
 
 
 def yaml_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """The YAML files named, or found (recursively, sorted) in named directories."""
+    """The YAML files named, or found (recursively, sorted) in named directories.
+
+    Anything with a YAML name that is not a directory is listed, whatever it
+    is (a FIFO, a link to a device, a broken link), so that loading it
+    reports why it cannot be read instead of skipping it in silence.
+    """
     files: list[str] = []
     for p in paths:
         fp = FsPath(p)
@@ -168,7 +163,7 @@ def yaml_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
             files += sorted(
                 str(f)
                 for f in fp.rglob("*")
-                if f.suffix in YAML_SUFFIXES and f.is_file()
+                if f.suffix in YAML_SUFFIXES and not f.is_dir()
             )
         else:
             files.append(str(fp))

@@ -8,28 +8,33 @@ document; ``checks.py`` checks how its parts refer to each other.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from cswork.definition._base import Count, DurationText, StrictBool, _Model
+from cswork.definition.calendar_model import CalendarDef
 from cswork.definition.conditions import (
     NAME_PATTERN,
     Condition,
+    FiniteFloat,
     Name,
     coerce_condition,
+    finite,
 )
-from cswork.definition.durations import DURATION_PATTERN, parse_duration
+from cswork.definition.hints import Refusal
+from cswork.definition.slips import name_hint
+
+#: Steps (a transition times the states it leaves from) a workflow may have.
+MAX_STEPS = 100_000
 
 ConditionField = Annotated[
     Condition,
@@ -37,17 +42,8 @@ ConditionField = Annotated[
 ]
 
 
-def _check_duration(text: str) -> str:
-    parse_duration(text)
-    return text
-
-
-DurationText = Annotated[
-    str,
-    Field(pattern=DURATION_PATTERN, examples=["30s", "15m", "4h", "1h30m", "2d"]),
-    AfterValidator(_check_duration),
-]
-Scalar: TypeAlias = str | int | float | bool | None
+Scalar: TypeAlias = Annotated[str | int | float | bool | None, BeforeValidator(finite)]
+MAX_VERSION = 2**31 - 1  # what every store's integer column holds
 
 
 def _listify(value: Any) -> Any:
@@ -57,12 +53,6 @@ def _listify(value: Any) -> Any:
 NameList = Annotated[
     list[Name], BeforeValidator(_listify, json_schema_input_type=list[Name] | Name)
 ]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True
-    )
 
 
 # ------------------------------------------------------------------ fields
@@ -77,9 +67,11 @@ class DataField(_Model):
     values: list[str] | None = Field(
         default=None, description="The allowed values (enum fields only)."
     )
-    min: float | None = Field(default=None, description="Smallest number allowed.")
-    max: float | None = Field(default=None, description="Largest number allowed.")
-    max_length: int = Field(
+    min: FiniteFloat | None = Field(
+        default=None, description="Smallest number allowed."
+    )
+    max: FiniteFloat | None = Field(default=None, description="Largest number allowed.")
+    max_length: Count = Field(
         default=2000, ge=1, le=1_000_000, description="Longest string allowed."
     )
 
@@ -94,6 +86,8 @@ class DataField(_Model):
             "number",
         ):
             raise ValueError("'min'/'max' are only for integer and number fields")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is larger than 'max' ({self.max})")
         return self
 
 
@@ -107,8 +101,10 @@ class State(_Model):
     """A state a case can be in."""
 
     description: str = ""
-    initial: bool = Field(default=False, description="Cases start here (exactly one).")
-    final: bool = Field(default=False, description="The case is closed here.")
+    initial: StrictBool = Field(
+        default=False, description="Cases start here (exactly one)."
+    )
+    final: StrictBool = Field(default=False, description="The case is closed here.")
     outcome: Name | None = Field(
         default=None,
         description="For final states, how the case ended (e.g. resolved), "
@@ -255,7 +251,7 @@ class Transition(_Model):
     def _states_or_star(cls, value: list[str]) -> list[str]:
         for item in value:
             if item != "*" and not re.match(NAME_PATTERN, item):
-                raise ValueError(f"{item!r} is not a state name")
+                raise Refusal(f"{item!r} is not a state name", name_hint(item))
         return value
 
 
@@ -266,7 +262,7 @@ class Warn(_Model):
     before: DurationText | None = Field(
         default=None, description="Warn this long before the due time."
     )
-    percent: int | None = Field(
+    percent: Count | None = Field(
         default=None, ge=1, le=99, description="Warn when this share has elapsed."
     )
     notify: NameList = Field(min_length=1, description="The roles to warn.")
@@ -342,7 +338,9 @@ class Workflow(_Model):
     """One SOP: its roles, data, states, transitions and deadlines."""
 
     workflow: Name = Field(description="The workflow id.")
-    version: int = Field(ge=1, description="Bump it for every change.")
+    version: Count = Field(
+        ge=1, le=MAX_VERSION, description="Bump it for every change."
+    )
     title: str = Field(min_length=1)
     description: str = ""
     calendar: Name = Field(
@@ -362,63 +360,51 @@ class Workflow(_Model):
     transitions: list[Transition] = Field(min_length=1)
     deadlines: dict[Name, Deadline] = Field(default_factory=dict)
 
+    @field_validator("transitions")
+    @classmethod
+    def _bounded_steps(
+        cls, value: list[Transition], info: ValidationInfo
+    ) -> list[Transition]:
+        # The engine builds one step per (source state, transition), '*'
+        # expanded to every non-final state: bound that product, which the
+        # file size alone does not.
+        states = info.data.get("states")
+        if not isinstance(states, dict):
+            return value
+        open_states = sum(1 for s in states.values() if not s.final)
+        steps = sum(open_states if "*" in t.from_ else len(t.from_) for t in value)
+        if steps > MAX_STEPS:
+            raise ValueError(
+                f"the transitions make {steps:,} steps (one per state they leave "
+                f"from, '*' counting every non-final state); at most {MAX_STEPS:,} "
+                "are allowed: split the workflow, or use fewer '*' transitions"
+            )
+        return value
+
     def initial_state(self) -> str:
         """The state cases start in (the checks guarantee there is one)."""
         return next(name for name, s in self.states.items() if s.initial)
 
 
-# ---------------------------------------------------------------- calendar
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Interval = Annotated[
-    str,
-    Field(
-        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$",
-        examples=["09:00-12:00"],
-    ),
-]
-
-
-# A date, also as a pattern in the JSON Schema (editors do not check "format").
-Day = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
-
-
-class CalendarDef(_Model):
-    """A business calendar: working hours, holidays, make-up working days."""
-
-    calendar: Name = Field(description="The calendar id.")
-    title: str = ""
-    timezone: str = Field(default="Asia/Shanghai", description="An IANA zone name.")
-    country: str | None = Field(
-        default="CN",
-        description="Public holidays (and make-up days) from the 'holidays' "
-        "package for this country code; null for none.",
-    )
-    hours: dict[Weekday, list[Interval]] = Field(
-        default_factory=lambda: {
-            d: ["09:00-12:00", "13:00-18:00"]
-            for d in ("mon", "tue", "wed", "thu", "fri")
-        },
-        description="Working intervals per weekday; missing days are off.",
-    )
-    makeup_hours: Weekday = Field(
-        default="mon", description="Whose hours a make-up working day has."
-    )
-    holidays: list[Day] = Field(
-        default_factory=list, description="Extra days off (YYYY-MM-DD)."
-    )
-    working_days: list[Day] = Field(
-        default_factory=list, description="Extra working days (YYYY-MM-DD)."
-    )
-    day_length: DurationText | None = Field(
-        default=None,
-        description="How much working time one working day ('1d') is; "
-        "default: the longest weekday's hours.",
-    )
-    data_years: list[int] | None = Field(
-        default=None,
-        description="Years the holiday data is known to be complete for; a due "
-        "time outside them gives a warning. Default: years with make-up days.",
-    )
-
-
 Document: TypeAlias = Workflow | CalendarDef
+
+__all__ = [
+    "Action",
+    "CalendarDef",
+    "Call",
+    "ConditionField",
+    "Counter",
+    "DataField",
+    "Deadline",
+    "Document",
+    "Fire",
+    "Increment",
+    "Notify",
+    "SetData",
+    "Start",
+    "StartCase",
+    "State",
+    "Transition",
+    "Warn",
+    "Workflow",
+]

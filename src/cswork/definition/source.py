@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cswork.definition._yaml import Mark, Path, Positions
@@ -61,12 +60,6 @@ class LoadedCalendar:
 
 
 Loaded = LoadedWorkflow | LoadedCalendar
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """A "did you mean ...?" hint, or "" when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
 
 
 @dataclass(frozen=True)
