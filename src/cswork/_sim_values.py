@@ -107,16 +107,18 @@ class ValueMaker:
         self.enums = enums
         self.ahead = ahead
         self.customers = max(customers, 1)
-        self._hints: dict[int, _Hints] = {}
+        # Keyed by identity (steps are not hashable), keeping the step alive.
+        self._hints: dict[int, tuple[Transition | Start, _Hints]] = {}
 
     def payload(
         self, wf: Workflow, step: Transition | Start, now: datetime
     ) -> dict[str, Any]:
         """The data a person gives with ``step``: every required field, some optional."""
         when = step.when if isinstance(step, Transition) else None
-        hints = self._hints.get(id(step))
-        if hints is None:
-            hints = self._hints[id(step)] = condition_hints(when)
+        cached = self._hints.get(id(step))
+        if cached is None or cached[0] is not step:
+            cached = self._hints[id(step)] = (step, condition_hints(when))
+        hints = cached[1]
         names = list(step.requires)
         names += [
             n
@@ -128,10 +130,25 @@ class ValueMaker:
                 or self.rng.random() < OPTIONAL_SHARE
             )
         ]
-        return {n: self.value(n, wf.fields[n], hints, now) for n in names}
+        who = wf.customer_field
+        return {
+            n: self.value(n, wf.fields[n], hints, now, customer=n == who) for n in names
+        }
 
-    def value(self, name: str, spec: DataField, hints: _Hints, now: datetime) -> Any:
-        """One value for field ``name``, within its declared limits."""
+    def value(
+        self,
+        name: str,
+        spec: DataField,
+        hints: _Hints,
+        now: datetime,
+        *,
+        customer: bool = False,
+    ) -> Any:
+        """One value for field ``name``, within its declared limits.
+
+        ``customer``: the field identifies the customer (a few customers come
+        back, as they do).
+        """
         rng = self.rng
         bad = hints.excluded.get(name, set())
         good = [v for v in hints.equal.get(name, []) if v is not None and v not in bad]
@@ -147,7 +164,7 @@ class ValueMaker:
         if spec.type == "datetime":
             moment = self.ahead(now, timedelta(hours=rng.uniform(2, 16)))
             return moment.replace(microsecond=0).isoformat()
-        if name in ("customer_id", "customer"):
+        if customer or name in ("customer_id", "customer"):
             text = f"C-{rng.randint(1, self.customers):05d}"
         else:
             text = f"{name.replace('_', ' ')} {rng.randint(1, 999)}"
