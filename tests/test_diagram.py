@@ -57,12 +57,12 @@ def test_a_case_is_marked_where_it_stands_and_where_it_went(engine: Engine):
     graph = to_dot(wf, current=now.state, path=path)
     assert graph.startswith('digraph "inquiry" {')
     assert (
-        '"in_progress" [id="state:in_progress", label="in_progress", '
+        '"in_progress" [id="state_in_progress", label="in_progress", '
         'fillcolor="#ffd966", penwidth=3];' in graph
     )
-    assert '"received" [id="state:received", label="received\\n' in graph
+    assert '"received" [id="state_received", label="received\\n' in graph
     assert (
-        '"received" -> "in_progress" [id="transition:0:received", '
+        '"received" -> "in_progress" [id="transition_0_received", '
         'label="respond\\n(cs_agent)", penwidth=2.5, color="#b45f06"];' in graph
     )
 
@@ -220,7 +220,7 @@ def test_svg_is_drawn_by_graphviz_with_the_case_marked(engine: Engine):
     assert "<svg" in svg
     assert "订单处理" in svg  # text, not boxes: the font list is in the SVG
     assert 'font-family="Noto Sans CJK SC' in svg
-    assert 'id="state:received"' in svg
+    assert 'id="state_received"' in svg
     case = engine.start(
         "inquiry", AGENT, {"customer_id": "C", "channel": "chat", "question": "?"}
     )

@@ -210,7 +210,7 @@ def to_dot(
 ) -> str:
     """The workflow as a Graphviz DOT digraph.
 
-    States get ``id="state:NAME"`` and arrows ``id="transition:I:SOURCE"``
+    States get ``id="state_NAME"`` and arrows ``id="transition_I_SOURCE"``
     (``I``: the transition's position in the file), which Graphviz keeps as
     element ids in SVG, so a page can find and style them.
 
@@ -234,7 +234,7 @@ def to_dot(
     ]
     for name, state in wf.states.items():
         attrs = [
-            f"id={_dot_str('state:' + name)}",
+            f"id={_dot_str('state_' + name)}",
             f"label={_dot_str(name, *deadlines.get(name, []))}",
         ]
         if state.final:
@@ -247,7 +247,7 @@ def to_dot(
     lines.append(f"  __start -> {_dot_str(wf.initial_state())};")
     for e in _edges(wf):
         attrs = [
-            f"id={_dot_str(f'transition:{e.index}:{e.source}')}",
+            f"id={_dot_str(f'transition_{e.index}_{e.source}')}",
             f"label={_dot_str(*e.label)}",
         ]
         if Step(e.source, e.dest, e.event) in taken:
