@@ -303,11 +303,14 @@ def workflow_state_machine(
     Warning:
         Property tests are slow: each example plays ``stateful_step_count``
         steps (hypothesis' default: 50) on every backend and checks every
-        invariant after each step. Measured on 2 cores with ``MemoryStore``,
-        one example of 50 steps takes 0.7–1.6 s for the shipped SOPs, so
-        hypothesis' default of 100 examples takes 1–3 minutes per SOP, and
-        200 examples with two backends about 5–10 minutes. Set
-        ``.TestCase.settings`` (docs/testing.md: a quick and a thorough run).
+        invariant of every case after each step. Measured on a 2-core
+        machine (CPU time of one process; wall time on a busy machine was 2–5
+        times more), an example of 50 steps of a shipped SOP takes 0.35–0.6 s
+        with ``MemoryStore`` and 0.45–0.85 s with SQLite as well, and twice
+        the steps cost 1.5–3.5 times as much: hypothesis' default of 100
+        examples takes about a minute per SOP, 200 examples on two backends
+        1.5–3 minutes. Set ``.TestCase.settings`` for a quick run (10
+        examples of 30 steps: seconds) and a thorough one (docs/testing.md).
 
     Args:
         path: the workflow file.
