@@ -183,3 +183,60 @@ def test_bad_store_urls_and_arguments(tmp_path: Path):
         app, ["report", "--from", "yesterday", "--store", "memory://"]
     )
     assert result.exit_code == 2
+
+
+def test_simulate_runs_any_directory_of_sops(tmp_path: Path):
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "demo.yaml").write_text(GOOD, encoding="utf-8")
+    result = runner.invoke(app, ["simulate", str(own), "--days", "2"])
+    assert result.exit_code == 0, result.output
+    assert "traffic mix: demo 100%" in result.output
+    assert "│ demo " in result.output  # a row of the report
+    both = runner.invoke(
+        app,
+        ["simulate", str(WORKFLOWS), "--days", "1", "--mix", "inquiry=3,repair=1"],
+    )
+    assert both.exit_code == 0, both.output
+    assert "traffic mix: inquiry 75%, repair 25%" in both.output
+
+
+def test_a_mix_that_does_not_fit_is_a_usage_error(tmp_path: Path):
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "demo.yaml").write_text(GOOD, encoding="utf-8")
+    unknown = runner.invoke(app, ["simulate", str(own), "--mix", "demo=1,complaint=1"])
+    assert unknown.exit_code == 2
+    assert "'complaint'" in unknown.output
+    assert "may start: demo" in unknown.output  # the ids loaded
+    assert "Traceback" not in unknown.output
+    for bad in ("demo", "demo=x", "demo=-1", "=1", ","):
+        result = runner.invoke(app, ["simulate", str(own), "--mix", bad])
+        assert result.exit_code == 2, (bad, result.output)
+    zero = runner.invoke(app, ["simulate", str(own), "--mix", "demo=0"])
+    assert zero.exit_code == 2
+    assert "share above 0" in zero.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = runner.invoke(app, ["simulate", str(empty)])
+    assert nothing.exit_code == 2
+    assert "no workflow is loaded" in nothing.output
+
+
+def test_demo_runs_your_sops_and_a_bad_mix_changes_nothing(tmp_path: Path):
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "demo.yaml").write_text(GOOD, encoding="utf-8")
+    db = tmp_path / "demo.db"
+    db.write_bytes(b"keep me")
+    refused = runner.invoke(
+        app, ["demo", "--db", str(db), "--workflows", str(own), "--mix", "repair=1"]
+    )
+    assert refused.exit_code == 2
+    assert db.read_bytes() == b"keep me"
+    result = runner.invoke(
+        app, ["demo", "--db", str(db), "--workflows", str(own), "--days", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "traffic mix: demo 100%" in result.output
+    assert "Quality indicators" in result.output

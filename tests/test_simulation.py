@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from cswork import ClockError, Engine, SystemClock
+from cswork import ClockError, Engine, SystemClock, UnknownWorkflowError
+from cswork.definition.model import Start
 from cswork.report import build_report
-from cswork.simulation import CountingNotifier, Simulator, TrafficConfig
+from cswork.simulation import (
+    DEFAULT_MIX,
+    DEFAULT_SHARE,
+    CountingNotifier,
+    SimulationError,
+    Simulator,
+    TrafficConfig,
+    traffic_mix,
+)
 from cswork.storage import MemoryStore, SQLiteStore
 from cswork.testing.invariants import check_case
 
@@ -92,3 +103,136 @@ def test_complaints_are_counted_by_type_and_month():
     assert {month for (_, month, _) in report.by_type} == {"2026-02"}
     rows = report.as_dict()["by_type_and_month"]
     assert all(r["workflow"] == "complaint" for r in rows)
+
+
+# A workflow unlike the shipped ones: every field type with tight limits, an
+# enum named like a shipped one with other values, conditions with ranges and
+# exclusions, and a step only a deadline may take.
+ANY_SOP = """\
+workflow: odd_jobs
+version: 1
+title: Odd jobs
+customer_field: null
+roles: {clerk: takes jobs, chief: closes jobs}
+fields:
+  code: {type: string, max_length: 1}
+  severity: {type: enum, values: [low, high]}
+  channel: {type: enum, values: [phone, wechat]}
+  count: {type: integer, max: -5}
+  ratio: {type: number, min: 0.5, max: 0.7}
+  flag: {type: boolean}
+  due: {type: datetime}
+  amount: {type: integer}
+  score: {type: number}
+  grade: {type: enum, values: [a, b, c]}
+  remark: {type: string}
+states:
+  new: {initial: true}
+  open: {}
+  done: {final: true, outcome: resolved}
+  expired: {final: true, outcome: expired}
+start:
+  roles: [clerk]
+  requires: [code, severity, channel, count, ratio, flag, due]
+transitions:
+  - event: take
+    from: new
+    to: open
+    roles: [clerk]
+    requires: [amount]
+    when: amount > 10 and amount <= 12
+  - event: finish
+    from: open
+    to: done
+    roles: [chief]
+    requires: [score, grade]
+    optional: [remark]
+    when: score >= 2.5 and grade not in [c] and remark is not set
+  - {event: expire, from: open, to: expired, roles: [system]}
+deadlines:
+  finish_soon:
+    scope: [open]
+    after: 1d
+    basis: working
+    on_due: [{fire: expire}]
+"""
+
+
+def engine_on(directory: Path) -> Engine:
+    from cswork import VirtualClock
+
+    return Engine.from_directory(
+        directory,
+        clock=VirtualClock(local(2026, 2, 9, 0, 0)),
+        notifier=CountingNotifier(),
+    )
+
+
+def test_any_workflow_is_driven_with_data_it_accepts(tmp_path: Path):
+    (tmp_path / "odd_jobs.yaml").write_text(ANY_SOP, encoding="utf-8")
+    engine = engine_on(tmp_path)
+    stats = Simulator(engine, CONFIG).run()
+    cases = engine.query()
+    assert stats.started == {"odd_jobs": len(cases)}
+    assert len(cases) > 40
+    # Every value fits its field and every condition the step could satisfy
+    # with its own data was satisfied: nothing was refused.
+    assert stats.refused == 0
+    assert {c.state for c in cases} >= {"done", "expired"}
+    for case in cases:
+        check_case(engine, case.id, engine.clock.now())
+        assert len(case.data["code"]) == 1
+        assert case.data["count"] <= -5
+        assert 0.5 <= case.data["ratio"] <= 0.7
+        assert case.data["channel"] in ("phone", "wechat")  # never "email"
+    assert {c.data["severity"] for c in cases} == {"low", "high"}
+
+
+def test_the_mix_is_derived_from_the_files_loaded(tmp_path: Path):
+    shipped = {w: d.definition for w, d in _loaded(WORKFLOWS).items()}
+    assert traffic_mix(shipped) == {w: DEFAULT_MIX[w] for w in shipped}
+    (tmp_path / "odd_jobs.yaml").write_text(ANY_SOP, encoding="utf-8")
+    both = {**shipped, **{w: d.definition for w, d in _loaded(tmp_path).items()}}
+    assert traffic_mix(both)["odd_jobs"] == DEFAULT_SHARE
+    assert traffic_mix(both)["inquiry"] == DEFAULT_MIX["inquiry"]
+    assert traffic_mix(both, {"odd_jobs": 3, "inquiry": 0}) == {"odd_jobs": 3}
+
+
+def test_a_mix_that_does_not_fit_the_workflows_is_refused():
+    shipped = {w: d.definition for w, d in _loaded(WORKFLOWS).items()}
+    with pytest.raises(UnknownWorkflowError) as err:
+        traffic_mix(shipped, {"orders": 1.0})
+    assert err.value.workflow_id == "orders"
+    assert set(err.value.known) == set(shipped)
+    for bad in ({"inquiry": -1.0}, {"inquiry": float("nan")}, {"inquiry": 0.0}):
+        with pytest.raises(SimulationError):
+            traffic_mix(shipped, bad)
+    with pytest.raises(SimulationError, match="no workflow is loaded"):
+        traffic_mix({})
+    # Only a deadline (the system) may start it: nobody to play.
+    robots = shipped["inquiry"].model_copy(update={"start": Start(roles=["system"])})
+    with pytest.raises(SimulationError, match="started by a person"):
+        traffic_mix({"inquiry": robots})
+    with pytest.raises(SimulationError, match="started by a person"):
+        traffic_mix({**shipped, "inquiry": robots}, {"inquiry": 1.0})
+
+
+def test_cases_that_other_cases_start_are_driven_without_a_share():
+    engine = simulate(
+        TrafficConfig(
+            days=6, cases_per_day=12, seed=7, start=date(2026, 2, 9),
+            mix={"repair": 1, "drill_program": 1},
+        )
+    )  # fmt: skip
+    linked = [
+        c for c in engine.query() if c.workflow_id not in ("repair", "drill_program")
+    ]
+    assert {c.workflow_id for c in linked} == {"parts_scrap", "emergency"}
+    # They were driven: most of them are closed.
+    assert sum(c.closed for c in linked) > len(linked) / 2
+
+
+def _loaded(directory: Path) -> dict[str, Any]:
+    from cswork.definition import load_paths
+
+    return {w.definition.workflow: w for w in load_paths([directory]).workflows}

@@ -1,38 +1,48 @@
 """Realistic traffic through any workflows, on a virtual clock.
 
 ``Simulator`` generates arrivals over working and off hours with a mix of
-workflows and severities, and plays agents who pick the declared steps their
-roles allow, fill in the data the steps need, act during working hours, and
-sometimes act late. Time jumps from one action to the next with
-``Engine.advance``, so every deadline fires at its own due time. Everything
-is drawn from one seeded ``random.Random``: the same seed gives the same run.
+workflows, and plays agents who pick the declared steps their roles allow,
+fill in the data the steps need, act during working hours, and sometimes act
+late. Time jumps from one action to the next with ``Engine.advance``, so
+every deadline fires at its own due time. Everything is drawn from one seeded
+``random.Random``: the same seed gives the same run.
+
+It runs on any directory of SOPs: without a configured mix, every workflow
+that a person (a role other than ``system``) may start gets a share of the
+arrivals (``traffic_mix``).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import random
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from cswork._sim_values import ValueMaker
 from cswork.calendar import WorkingCalendar
-from cswork.definition.conditions import satisfying_values
-from cswork.definition.model import DataField, Start, Transition, Workflow
+from cswork.definition.model import Transition, Workflow
 from cswork.engine import Engine
-from cswork.errors import ClockError, RejectedError
+from cswork.errors import ClockError, CsworkError, RejectedError, UnknownWorkflowError
 from cswork.records import SYSTEM_ROLE, Actor
 
+#: Shares of the shipped SOPs when they are loaded (an inquiry desk's day).
 DEFAULT_MIX = {
     "inquiry": 0.55,
     "complaint": 0.2,
     "repair": 0.2,
     "parts_scrap": 0.03,
     "emergency": 0.02,
+    "drill_program": 0.002,
 }
+#: The share of any other workflow a person can start: as common as a complaint.
+DEFAULT_SHARE = 0.2
+#: Weights of enum values, by field name, where such a field exists.
 DEFAULT_ENUMS = {
     "severity": {"general": 0.6, "important": 0.3, "urgent": 0.1},
     "channel": {
@@ -47,6 +57,16 @@ DEFAULT_ENUMS = {
 WALL_CLOCK_WORKFLOWS = frozenset({"emergency"})  # handled around the clock
 
 
+class SimulationError(CsworkError, ValueError):
+    """The traffic asked for cannot be generated from the workflows loaded.
+
+    Raised for a mix with a negative or non-finite share, a mix that names a
+    workflow nobody may start, or workflows of which none can be started by a
+    person. (A mix naming a workflow that is not loaded raises
+    ``UnknownWorkflowError``.)
+    """
+
+
 @dataclass(frozen=True)
 class TrafficConfig:
     """What traffic to generate.
@@ -56,25 +76,90 @@ class TrafficConfig:
         cases_per_day: average arrivals per working day (a third of it on days off).
         seed: the random seed; the same seed gives the same run.
         start: the first day (local date of the workflows' calendar).
-        mix: workflow id → share of arrivals (workflows not loaded are skipped).
+        mix: workflow id → share of arrivals (relative weights; 0 for none).
+            ``None`` (the default) derives it from the workflows loaded: every
+            workflow a person may start gets ``DEFAULT_MIX``'s share if it has
+            one, else ``DEFAULT_SHARE``. A given mix must name only loaded
+            workflows that a person may start, else ``UnknownWorkflowError``
+            or ``SimulationError``; workflows it leaves out get no arrivals
+            (their cases still run when another case starts them).
         off_hours: share of arrivals outside working hours (not for calls).
         late: share of steps an agent takes late.
         reopen: how likely an agent takes a step tagged ``reopen`` when it is
             one of the choices (a dissatisfied customer).
-        enums: field name → value → weight, for enum fields such as severity.
+        enums: field name → value → weight, for enum fields such as severity
+            (in every workflow that has a field of that name). Values the
+            weights do not name get the average weight of those they name; a
+            field without weights draws its values evenly.
+        around_the_clock: workflows whose steps are taken at any hour within
+            minutes (an emergency), instead of in working time.
     """
 
     days: int = 30
     cases_per_day: int = 40
     seed: int = 1
     start: date = date(2026, 3, 2)
-    mix: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    mix: Mapping[str, float] | None = None
     off_hours: float = 0.25
     late: float = 0.08
     reopen: float = 0.12
     enums: Mapping[str, Mapping[str, float]] = field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_ENUMS.items()}
     )
+    around_the_clock: Collection[str] = WALL_CLOCK_WORKFLOWS
+
+
+def startable(wf: Workflow) -> bool:
+    """Can a person (a role other than ``system``) start a case of ``wf``?"""
+    return any(r != SYSTEM_ROLE for r in wf.start.roles)
+
+
+def traffic_mix(
+    workflows: Mapping[str, Workflow], mix: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """The share of arrivals of each workflow, from a given or derived mix.
+
+    Args:
+        workflows: the loaded workflows by id.
+        mix: workflow id → share, or None to derive it (see ``TrafficConfig.mix``).
+
+    Returns:
+        Workflow id → share, for the workflows that get arrivals (share > 0).
+
+    Raises:
+        UnknownWorkflowError: ``mix`` names a workflow that is not loaded
+            (``known`` lists those a person may start).
+        SimulationError: a share is negative or not finite, ``mix`` names a
+            workflow nobody may start, or no workflow gets arrivals.
+    """
+    people = sorted(w for w, wf in workflows.items() if startable(wf))
+    if not workflows:
+        raise SimulationError("no workflow is loaded: give a directory of SOP files")
+    if mix is None:
+        if not people:
+            raise SimulationError(
+                "no workflow loaded can be started by a person "
+                f"(loaded: {', '.join(sorted(workflows))}); "
+                "give a directory holding at least one workflow whose "
+                "start.roles name a role other than 'system'"
+            )
+        return {w: DEFAULT_MIX.get(w, DEFAULT_SHARE) for w in people}
+    for wid, share in mix.items():
+        if wid not in workflows:
+            raise UnknownWorkflowError(wid, known=people)
+        if wid not in people:
+            raise SimulationError(
+                f"workflow {wid!r} cannot be started by a person; "
+                f"these can: {', '.join(people)}"
+            )
+        if not math.isfinite(share) or share < 0:
+            raise SimulationError(
+                f"the share of {wid!r} must be 0 or more, not {share}"
+            )
+    chosen = {w: s for w, s in mix.items() if s > 0}
+    if not chosen:
+        raise SimulationError("the mix gives no workflow a share above 0")
+    return chosen
 
 
 @dataclass
@@ -100,7 +185,12 @@ class CountingNotifier:
 
 
 class Simulator:
-    """Plays traffic through an engine that runs on a ``VirtualClock``."""
+    """Plays traffic through an engine that runs on a ``VirtualClock``.
+
+    Raises (on construction):
+        ClockError: the engine's clock is not virtual.
+        UnknownWorkflowError, SimulationError: see ``traffic_mix``.
+    """
 
     def __init__(self, engine: Engine, config: TrafficConfig) -> None:
         if not engine.clock.is_virtual or not hasattr(engine.clock, "set"):
@@ -108,21 +198,23 @@ class Simulator:
         self.engine = engine
         self.config = config
         self.rng = random.Random(config.seed)  # noqa: S311 - reproducible on purpose
-        self.mix = {
-            w: s for w, s in config.mix.items() if w in engine.workflows and s > 0
-        }
-        if not self.mix:
-            raise ValueError(f"none of {sorted(config.mix)} is loaded")
-        self.wfs = {w: engine.definition(w) for w in self.mix}
-        self.calendar: WorkingCalendar = engine.calendars[
-            next(iter(self.wfs.values())).calendar
-        ]
+        # Every loaded workflow, so that cases started by other cases are
+        # driven too, even of workflows that get no arrivals of their own.
+        self.wfs = {w: engine.definition(w) for w in engine.workflows}
+        self.mix = traffic_mix(self.wfs, config.mix)
+        main = max(self.mix, key=lambda w: (self.mix[w], w))
+        self.calendar: WorkingCalendar = engine.calendars[self.wfs[main].calendar]
         self.stats = SimulationStats()
         self._queue: list[tuple[datetime, int, str, str]] = []
         self._seq = itertools.count()
         self._driven: set[str] = set()
-        # Enough customers that few ask again within a week (002 §9.1.2: ≤ 5 %).
-        self._customers = max(config.cases_per_day * config.days * 3, 1)
+        self.values = ValueMaker(
+            self.rng,
+            config.enums,
+            self.calendar.add,
+            # Enough customers that few ask again within a week (002 §9.1.2: ≤ 5 %).
+            customers=config.cases_per_day * config.days * 3,
+        )
 
     # --------------------------------------------------------------- running
     def run(
@@ -180,8 +272,14 @@ class Simulator:
     def _start(self, wid: str) -> None:
         wf = self.wfs[wid]
         now = self.engine.clock.now()
-        payload = self._payload(wf, wf.start, now)
-        if payload.get("channel") == "phone" and not self.calendar.is_working_time(now):
+        payload = self.values.payload(wf, wf.start, now)
+        channel = wf.fields.get("channel")
+        if (
+            payload.get("channel") == "phone"
+            and channel is not None
+            and "email" in (channel.values or [])
+            and not self.calendar.is_working_time(now)
+        ):
             payload["channel"] = "email"  # nobody answers the phone at night
         actor = self._actor(wf.start.roles)
         try:
@@ -202,7 +300,10 @@ class Simulator:
         for t in self._choices(wf, case.state):
             try:
                 self.engine.fire(
-                    case_id, t.event, self._actor(t.roles), self._payload(wf, t, now)
+                    case_id,
+                    t.event,
+                    self._actor(t.roles),
+                    self.values.payload(wf, t, now),
                 )
             except RejectedError:
                 self.stats.refused += 1
@@ -254,7 +355,7 @@ class Simulator:
             when = min(at_due) + timedelta(
                 minutes=rng.uniform(30, 180) if late else -rng.uniform(1, 20)
             )
-        elif wf.workflow in WALL_CLOCK_WORKFLOWS:
+        elif wf.workflow in self.config.around_the_clock:
             when = now + timedelta(
                 minutes=rng.uniform(60, 300)
                 if late
@@ -280,37 +381,3 @@ class Simulator:
     def _actor(self, roles: list[str]) -> Actor:
         role = self.rng.choice([r for r in roles if r != SYSTEM_ROLE])
         return Actor(f"{role}.{self.rng.randint(1, 6)}", {role})
-
-    def _payload(
-        self, wf: Workflow, step: Transition | Start, now: datetime
-    ) -> dict[str, Any]:
-        hints = satisfying_values(step.when) if isinstance(step, Transition) else {}
-        names = list(step.requires)
-        names += [n for n in step.optional if n in hints or self.rng.random() < 0.3]
-        return {n: self._value(n, wf.fields[n], hints.get(n), now) for n in names}
-
-    def _value(
-        self, name: str, spec: DataField, hint: list[Any] | None, now: datetime
-    ) -> Any:
-        rng = self.rng
-        good = [v for v in hint or [] if v is not None]
-        if good:
-            return rng.choice(good)
-        if spec.type == "enum":
-            weights = self.config.enums.get(name, {})
-            values = spec.values or []
-            return rng.choices(
-                values, [weights.get(v, 1.0 if not weights else 0.0) for v in values]
-            )[0]
-        if spec.type == "boolean":
-            return rng.random() < 0.9
-        if spec.type in ("integer", "number"):
-            lo = int(spec.min) if spec.min is not None else 1
-            return rng.randint(lo, lo + 3)
-        if spec.type == "datetime":
-            return self.calendar.add(
-                now, timedelta(hours=rng.uniform(2, 16))
-            ).isoformat()
-        if name in ("customer_id", "customer"):
-            return f"C-{rng.randint(1, self._customers):05d}"
-        return f"{name.replace('_', ' ')} {rng.randint(1, 999)}"

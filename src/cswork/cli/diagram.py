@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -18,7 +19,14 @@ from cswork.cli._common import (
 from cswork.definition import LoadedWorkflow, load_file, load_paths
 from cswork.definition.model import Workflow
 from cswork.definition.schema import json_schema_text
-from cswork.diagram import dot, mermaid
+from cswork.diagram import (
+    GraphvizError,
+    Step,
+    case_path,
+    render_dot,
+    to_dot,
+    to_mermaid,
+)
 from cswork.errors import DefinitionError
 
 
@@ -27,6 +35,8 @@ class Format(StrEnum):
 
     mermaid = "mermaid"
     dot = "dot"
+    svg = "svg"
+    png = "png"
 
 
 def _workflow(name: str, workflows: Path | None) -> Workflow:
@@ -51,22 +61,61 @@ def _workflow(name: str, workflows: Path | None) -> Workflow:
 
 def diagram(
     workflow: Annotated[str, typer.Argument(help="A workflow id, or a YAML file.")],
-    fmt: Annotated[Format, typer.Option("--format")] = Format.mermaid,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format", help="svg and png need Graphviz's dot program on PATH."
+        ),
+    ] = Format.mermaid,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
     case: Annotated[
-        str | None, typer.Option("--case", help="Mark where this case stands.")
+        str | None,
+        typer.Option("--case", help="Mark where this case (of WORKFLOW) stands."),
     ] = None,
     store: StoreOption = "sqlite:///cases.db",
     workflows: WorkflowsOption = None,
 ) -> None:
-    """Draw a workflow (Mermaid stateDiagram-v2 or Graphviz DOT)."""
-    render = mermaid if fmt is Format.mermaid else dot
-    if case is None:
-        typer.echo(render(_workflow(workflow, workflows)), nl=False)
-        return
-    with engine_for(store, workflows) as engine:
-        found = engine.get(case)
-        wf = engine.definition(found.workflow_id, found.workflow_version)
-        typer.echo(render(wf, found, engine.history(case)), nl=False)
+    """Draw a workflow: Mermaid stateDiagram-v2, Graphviz DOT, SVG or PNG.
+
+    Arrows show the event, its condition and the roles that may take it;
+    states show the deadlines that watch them.
+    """
+    wf = _workflow(workflow, workflows)
+    current: str | None = None
+    path: tuple[Step, ...] = ()
+    if case is not None:
+        with engine_for(store, workflows) as engine:
+            found = engine.get(case)
+            if found.workflow_id != wf.workflow:
+                raise fail(
+                    f"case {case!r} is a {found.workflow_id!r} case, not "
+                    f"{wf.workflow!r}: run cswork diagram {found.workflow_id} "
+                    f"--case {case}",
+                    2,
+                )
+            # The case's own version: it may be older than the files.
+            wf = engine.definition(found.workflow_id, found.workflow_version)
+            current, path = found.state, case_path(engine.history(case))
+    if fmt in (Format.svg, Format.png):
+        image: Literal["svg", "png"] = "svg" if fmt is Format.svg else "png"
+        try:
+            data = render_dot(to_dot(wf, current=current, path=path), image)
+        except GraphvizError as exc:
+            raise fail(str(exc), 1) from None
+    else:
+        render = to_mermaid if fmt is Format.mermaid else to_dot
+        data = render(wf, current=current, path=path).encode("utf-8")
+    if output is not None:
+        output.write_bytes(data)
+    elif fmt is Format.png:
+        if sys.stdout.isatty():
+            raise fail("PNG is binary: give --output FILE or redirect the output", 2)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        typer.echo(data.decode("utf-8"), nl=False)
 
 
 def schema(

@@ -13,6 +13,7 @@ and the refusals.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -42,29 +43,42 @@ _NASTY = [
 
 
 def field_values(spec: DataField, *, valid: bool = True) -> st.SearchStrategy[Any]:
-    """Values for one declared field (or, with ``valid=False``, values it refuses)."""
+    """Values for one declared field (or, with ``valid=False``, values it refuses).
+
+    Valid values respect the field's ``max_length``, ``min`` and ``max``.
+    """
     if not valid:
         return _invalid_values(spec)
     if spec.type == "string":
+        nasty = [t for t in _NASTY if len(t) <= spec.max_length]
         return st.one_of(
-            st.sampled_from(_NASTY), st.text(_TEXT, max_size=min(spec.max_length, 40))
+            st.sampled_from(nasty), st.text(_TEXT, max_size=min(spec.max_length, 40))
         )
     if spec.type == "enum":
         return st.sampled_from(spec.values or [""])
     if spec.type == "boolean":
         return st.booleans()
+    lo, hi = _bounds(spec)
     if spec.type == "integer":
-        lo = int(spec.min) if spec.min is not None else -1000
-        hi = int(spec.max) if spec.max is not None else 1000
-        return st.integers(min_value=lo, max_value=hi)
+        first, last = math.ceil(lo), math.floor(hi)
+        # No whole number fits (min 0.5, max 0.7): no valid value exists.
+        return st.integers(first, last) if first <= last else st.nothing()
     if spec.type == "number":
         return st.floats(
-            min_value=spec.min if spec.min is not None else -1e6,
-            max_value=spec.max if spec.max is not None else 1e6,
-            allow_nan=False,
-            allow_infinity=False,
+            min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False
         )
     return datetimes().map(lambda d: d.isoformat())
+
+
+def _bounds(spec: DataField) -> tuple[float, float]:
+    """The range to draw numbers from: the declared limits, else ±1000 (±1e6)."""
+    span = 2000 if spec.type == "integer" else 2e6
+    lo, hi = spec.min, spec.max
+    if lo is None:
+        lo = -span / 2 if hi is None or hi > -span / 2 else hi - span
+    if hi is None:
+        hi = span / 2 if lo < span / 2 else lo + span
+    return lo, hi
 
 
 def _invalid_values(spec: DataField) -> st.SearchStrategy[Any]:
