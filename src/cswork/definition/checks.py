@@ -15,6 +15,7 @@ from cswork.definition.hints import did_you_mean
 from cswork.definition.literals import YAML11_BOOLEANS, comparison_error, literal_error
 from cswork.definition.model import (
     Action,
+    DataField,
     Fire,
     Increment,
     Notify,

@@ -74,15 +74,18 @@ class Deadlines:
             for name, d in wf.deadlines.items()
         }
         # Indexes so that a step only looks at the deadlines it can affect.
+        # (Built by walking each deadline's own scope and events: linear in
+        # the workflow's size, not states × deadlines.)
         order = list(wf.deadlines.values())
-        self._touching = {
-            state: [d for d in order if state in d.scope]
-            for state in wf.definition.states
+        self._touching: dict[str, list[CompiledDeadline]] = {
+            state: [] for state in wf.definition.states
         }
-        self._met_by = {
-            t.event: [d for d in order if t.event in d.met_by]
-            for t in wf.definition.transitions
-        }
+        self._met_by: dict[str, list[CompiledDeadline]] = {}
+        for d in order:
+            for state in d.scope:
+                self._touching.setdefault(state, []).append(d)
+            for event in d.met_by:
+                self._met_by.setdefault(event, []).append(d)
         self._at = [d for d in order if d.spec.at is not None]
         self._candidate_cache: dict[
             tuple[str | None, str, str], list[CompiledDeadline]

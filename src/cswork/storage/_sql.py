@@ -86,30 +86,44 @@ def statements(change: CaseChange, d: Dialect) -> list[Statement]:
 
 
 def batch_statements(changes: Sequence[CaseChange], d: Dialect) -> list[Statement]:
-    """The statements of many changes, one ``executemany`` per distinct statement.
+    """The statements of many changes, merged into few ``executemany`` calls.
 
     Runs the kinds in ``KINDS`` order across the whole batch, which is safe
     for a batch of due timers: every fired timer is pending and distinct, and
     a change may only cancel or meet a timer that is pending or that an
-    earlier change of the batch armed.
+    earlier change of the batch armed. Case updates keep the order of the
+    changes (a case may change twice in one batch): only neighbours with the
+    same statement are merged; other kinds merge every equal statement.
     """
-    merged: dict[tuple[str, str], Statement] = {}
+    by_kind: dict[str, list[Statement]] = {k: [] for k in KINDS}
     for change in changes:
         for s in statements(change, d):
-            rows = list(s.params) if s.many else [s.params]
-            key = (s.kind, s.sql)
-            known = merged.get(key)
-            if known is None:
-                merged[key] = Statement(s.kind, s.sql, rows, True, s.expect, s.case_id)
-                continue
-            expect = (
-                None if known.expect is None or s.expect is None
-                else known.expect + s.expect
-            )  # fmt: skip
-            merged[key] = Statement(
-                s.kind, s.sql, [*known.params, *rows], True, expect, known.case_id
-            )
-    return sorted(merged.values(), key=lambda s: KINDS.index(s.kind))
+            by_kind[s.kind].append(s)
+    out: list[Statement] = []
+    for kind in KINDS:
+        if kind == "update":  # in change order: merge only runs of one statement
+            for s in by_kind[kind]:
+                if out and out[-1].kind == "update" and out[-1].sql == s.sql:
+                    out[-1] = _merge(out[-1], s)
+                else:
+                    out.append(_merge(None, s))
+            continue
+        merged: dict[str, Statement] = {}
+        for s in by_kind[kind]:
+            merged[s.sql] = _merge(merged.get(s.sql), s)
+        out.extend(merged.values())
+    return out
+
+
+def _merge(known: Statement | None, s: Statement) -> Statement:
+    """``known`` with ``s``'s rows added (one ``executemany``)."""
+    rows = list(s.params) if s.many else [s.params]
+    if known is None:
+        return Statement(s.kind, s.sql, rows, True, s.expect, s.case_id)
+    expect = (
+        None if known.expect is None or s.expect is None else known.expect + s.expect
+    )
+    return Statement(s.kind, s.sql, [*known.params, *rows], True, expect, known.case_id)
 
 
 def _collect(change: CaseChange, d: Dialect, out: list[Statement]) -> None:

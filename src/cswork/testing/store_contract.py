@@ -266,6 +266,28 @@ class StoreContract:
             "b": "cancelled",
         }
 
+    def test_a_case_changed_twice_in_one_batch_keeps_its_order(
+        self, store: Store
+    ) -> None:
+        other = created(store, ("z", T0))
+        case = created(store, ("a", T0 + timedelta(seconds=1)),
+                       ("b", T0 + timedelta(seconds=2)))  # fmt: skip
+
+        def handler(c: Case, t: Timer) -> CaseChange:
+            # Changes that name the case they replace write only what changed,
+            # so the two changes of ``case`` are two different statements.
+            new = {"state": "moved"} if t.deadline == "a" else {"breaches": 1}
+            return replace(step(c, fired_timer=t.id, new=new), previous=c)
+
+        assert (
+            len(fire_due(store, T0 + timedelta(hours=1), handler, worker_id="w")) == 3
+        )
+        assert (store.load_case(case.id).state, store.load_case(case.id).version) == (
+            "moved",
+            3,
+        )
+        assert store.load_case(other.id).breaches == 1
+
     def test_a_failing_handler_writes_nothing(self, store: Store) -> None:
         case = created(store, ("a", T0))
         before = everything(store, case.id)
