@@ -247,6 +247,8 @@ class CaseQuery:
         closed: only closed (True) or open (False) cases.
         breached: only cases with (True) or without (False) a missed deadline.
         limit: at most this many, oldest first.
+        created_from: only cases started at or after this time (aware).
+        created_before: only cases started before this time (aware).
     """
 
     workflow_id: str | None = None
@@ -255,6 +257,8 @@ class CaseQuery:
     closed: bool | None = None
     breached: bool | None = None
     limit: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
