@@ -16,8 +16,9 @@ from rich.progress import Progress
 
 from cswork import Engine, VirtualClock
 from cswork.cli._common import StoreOption, engine_for, workflows_dir
-from cswork.cli._tables import console, history_table, print_report
+from cswork.cli._tables import console, history_table
 from cswork.report import Report, build_report
+from cswork.report.text import report_tables
 from cswork.simulation import CountingNotifier, Simulator, TrafficConfig
 
 DEFAULT_START = date(2026, 3, 2)
@@ -78,8 +79,9 @@ def _play_and_report(
     """Play the traffic, print the report; returns it, the case count and seconds."""
     secs = run_simulation(engine, config, out)
     report = build_report(engine)
-    print_report(out, report)
-    return report, sum(sum(c.values()) for c in report.outcomes.values()), secs
+    for table in report_tables(report):
+        out.print(table)
+    return report, report.total, secs
 
 
 def _clock(first: date) -> VirtualClock:
@@ -118,7 +120,7 @@ def demo(
     ) as engine:
         report, total, secs = _play_and_report(engine, config, out)
         out.print(
-            f"\n{total} cases, {len(report.breached_cases)} with a missed "
+            f"\n{total} cases, {report.breached} with a missed "
             f"deadline, simulated in {secs:.1f} s."
         )
         if report.breached_cases:
