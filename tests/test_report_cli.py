@@ -280,3 +280,29 @@ def test_sampled_cases_are_reviewed_and_the_report_shows_the_outcomes(
 def test_sample_needs_an_actor_to_start_reviews():
     result = runner.invoke(app, ["sample", "--store", "memory://", "--start-reviews"])
     assert result.exit_code == 2
+
+
+def test_the_progress_bar_shows_only_after_a_second_and_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    import io
+
+    from rich.console import Console
+
+    from cswork.cli import report as cli_report
+
+    now = [100.0]
+    monkeypatch.setattr(cli_report.time, "perf_counter", lambda: now[0])
+    out = io.StringIO()
+    terminal = Console(file=out, force_terminal=True, width=80)
+    with cli_report.progress_bar(terminal, enabled=True) as tick:
+        tick(500)  # fast: nothing shown
+        assert out.getvalue() == ""
+        now[0] += 1.5
+        tick(1000)
+    assert "reading cases" in out.getvalue()
+    quiet = io.StringIO()
+    with cli_report.progress_bar(Console(file=quiet), enabled=False) as tick:
+        now[0] += 5
+        tick(10)
+    assert quiet.getvalue() == ""

@@ -126,12 +126,17 @@ class _Run:
         self.report = Report(self.since, self.until, str(self.calendar.tz), self.as_of)
         self.deadline_counts: Counter[tuple[WorkflowView, str, str]] = Counter()
         self.unclassified: Counter[tuple[str, str]] = Counter()
+        self._days: dict[int, date] = {}
 
     def read(
         self, workflow: str | None, page: int, progress: Callable[[int], None] | None
     ) -> None:
         """Read and count every case of the period (and of the look-back)."""
-        lookback = parse_duration(self.cfg.lookback).wall()
+        cfg = self.cfg
+        lookback = max(  # repeats look back a window; work a look-back
+            parse_duration(cfg.lookback).wall(),
+            parse_duration(cfg.repeat_inquiry.window).wall(),
+        )
         read = 0
         for case, history in stream(
             self.engine.store,
@@ -177,17 +182,33 @@ class _Run:
         wanted = self.filters.person
         if wanted is None and not passes:
             return
+        since, until, day = self.since, self.until, self._day
         days: dict[str, set[date]] = {}
-        tz = self.calendar.tz
         for actor, at in f.activity:
             if wanted is not None and actor != wanted:
                 continue
-            if (self.since is None or at >= self.since) and (
-                self.until is None or at < self.until
-            ):
-                days.setdefault(actor, set()).add(at.astimezone(tz).date())
+            if (since is None or at >= since) and (until is None or at < until):
+                found = days.get(actor)
+                if found is None:
+                    days[actor] = {day(at)}
+                else:
+                    found.add(day(at))
         for actor, dates in days.items():
             self.cuts.work(self.overall, actor, dates)
+
+    def _day(self, at: datetime) -> date:
+        """The local date of a moment in the report calendar's zone.
+
+        Cached per quarter hour: every zone's offset is a multiple of 15
+        minutes, so a quarter hour never straddles two local dates.
+        """
+        slot = int(at.timestamp()) // 900
+        found = self._days.get(slot)
+        if found is None:
+            if len(self._days) > 4096:  # cases come in start order: keep it small
+                self._days.clear()
+            found = self._days[slot] = at.astimezone(self.calendar.tz).date()
+        return found
 
     def _tables(self, f: CaseFacts) -> None:
         case, view, report = f.case, f.view, self.report

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from cswork.records import SYSTEM_ACTOR, Case, HistoryEntry
+from cswork.report.stats import three_figures
 from cswork.report.view import PLAIN, Step, WorkflowView, first_value
 
 UNKNOWN = "(none)"  # the cut key of a case without the field
@@ -28,6 +29,7 @@ class Response:
     status: ResponseStatus
     seconds: float | None  # answered: the response time
     within: bool | None = None  # answered within the channel's target
+    key: float | None = None  # seconds to three significant figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +194,8 @@ def _response(
     if first is not None:
         took = _elapsed(view, case.created_at, first.at, basis)
         within = None if limit is None else took <= limit
-        return Response(channel, "answered", took.total_seconds(), within)
+        secs = took.total_seconds()
+        return Response(channel, "answered", secs, within, three_figures(secs))
     if limit is None:
         return Response(channel, "pending", None)
     until = case.updated_at if case.closed else max(as_of, case.created_at)

@@ -33,10 +33,18 @@ th{background:#f4f4f4}td.num{text-align:right}
 """
 
 _DRAW = """
+function failed(id, e) {
+  var div = document.getElementById(id);
+  if (div) { div.textContent = 'This chart could not be drawn: ' + e; }
+}
 document.querySelectorAll('script[data-chart]').forEach(function (s) {
-  var f = JSON.parse(s.textContent);
-  Plotly.newPlot(s.getAttribute('data-chart'), f.data, f.layout,
-                 {responsive: true, displaylogo: false});
+  var id = s.getAttribute('data-chart');
+  try {
+    var f = JSON.parse(s.textContent);
+    Promise.resolve(Plotly.newPlot(id, f.data, f.layout,
+                                   {responsive: true, displaylogo: false}))
+      .catch(function (e) { failed(id, e); });
+  } catch (e) { failed(id, e); }  // one broken chart leaves the others drawn
 });
 """
 

@@ -30,9 +30,9 @@ class Distribution:
     max: float | None = None
     min: float | None = None
 
-    def add(self, value: float) -> None:
-        """Add one value."""
-        self.counts[three_figures(value)] += 1
+    def add(self, value: float, key: float | None = None) -> None:
+        """Add one value (``key``: its ``three_figures``, if already known)."""
+        self.counts[three_figures(value) if key is None else key] += 1
         self.n += 1
         self.max = value if self.max is None else max(self.max, value)
         self.min = value if self.min is None else min(self.min, value)

@@ -61,28 +61,27 @@ class Tally:
     def add(self, f: CaseFacts) -> None:
         """Count one case (its cohort figures; work is counted by ``work``)."""
         self.cases += 1
-        if f.response is not None:
-            ch = self.channels.setdefault(f.response.channel, _Channel())
-            if f.response.status == "answered":
-                assert f.response.seconds is not None  # noqa: S101 - answered
-                ch.times.add(f.response.seconds)
-                ch.within += bool(f.response.within)
-            elif f.response.status == "missed":
+        r = f.response
+        if r is not None:
+            ch = self.channels.get(r.channel)
+            if ch is None:
+                ch = self.channels[r.channel] = _Channel()
+            if r.status == "answered":
+                ch.times.add(r.seconds, r.key)  # type: ignore[arg-type]
+                ch.within += bool(r.within)
+            elif r.status == "missed":
                 ch.missed += 1
             else:
                 ch.pending += 1
-        for fc in f.first_contacts:
-            c = self.contacts.setdefault(f.severity, _Contact())
-            c.statuses[fc.status] += 1
-            c.deadlines.add(fc.deadline)
-            if fc.seconds is not None:
-                c.times.add(fc.seconds)
+        if f.first_contacts:
+            self._contacts(f)
         if f.complaint is not None:
             self.complaints[f.complaint] += 1
         if f.view.in_resolution:
             self.classes[f.outcome_class] += 1
-        self.resolved_ever += f.resolved_ever
-        self.reopened += f.reopened
+        if f.resolved_ever:
+            self.resolved_ever += 1
+            self.reopened += f.reopened
         if f.view.inquiry:
             self.inquiries += 1
             self.repeats += f.repeat
@@ -94,10 +93,24 @@ class Tally:
             self.reviews += 1
             self.passed += f.review[1]
 
+    def _contacts(self, f: CaseFacts) -> None:
+        c = self.contacts.get(f.severity)
+        if c is None:
+            c = self.contacts[f.severity] = _Contact()
+        for fc in f.first_contacts:
+            c.statuses[fc.status] += 1
+            c.deadlines.add(fc.deadline)
+            if fc.seconds is not None:
+                c.times.add(fc.seconds)
+
     def work(self, person: str, days: set[date]) -> None:
         """Count one case ``person`` worked on, on these local dates."""
         self.handled[person] += 1
-        self.days.setdefault(person, set()).update(days)
+        known = self.days.get(person)
+        if known is None:
+            self.days[person] = set(days)
+        else:
+            known |= days
 
 
 @dataclass(frozen=True)
