@@ -21,6 +21,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
+from . import report_workload
 from . import workloads as w
 
 FULL = {
@@ -32,6 +33,8 @@ FULL = {
     "memory": 2_000,
     "W4": 1_000,
     "W4_timers": 50_000,
+    "W7": 100_000,
+    "W7_small": 10_000,
     "runs": 3,
 }
 SMOKE = {
@@ -43,6 +46,8 @@ SMOKE = {
     "memory": 50,
     "W4": 10,
     "W4_timers": 300,
+    "W7": 300,
+    "W7_small": 100,
     "runs": 1,
 }
 
@@ -85,6 +90,8 @@ def run(sizes: dict[str, int], only: set[str]) -> list[w.Row]:
         rows += w.w5(sizes["W5"], runs)
     if wanted("memory"):
         rows += w.memory_per_case(sizes["memory"])
+    if wanted("W7"):
+        rows += report_workload.w7(sizes["W7"], sizes["W7_small"], runs)
     return rows
 
 
@@ -116,7 +123,7 @@ def main() -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
     parser.add_argument(
-        "--only", default="", help="comma-separated workloads: W1,W2,W3,W4,W5,memory"
+        "--only", default="", help="comma-separated workloads: W1,W2,W3,W4,W5,memory,W7"
     )
     parser.add_argument(
         "--out", default="benchmark-results.json", help="JSON output file"
