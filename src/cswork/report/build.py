@@ -19,7 +19,7 @@ from cswork.errors import DefinitionError, Problem
 from cswork.records import Case
 from cswork.report.config import ReportConfig
 from cswork.report.cuts import CUTS, Cuts, Filters, Hours, RepeatTracker
-from cswork.report.facts import CaseFacts, case_facts
+from cswork.report.facts import CaseFacts, case_facts, count_deadlines
 from cswork.report.model import CutRow, DeadlineStats, Report
 from cswork.report.read import PAGE, stream
 from cswork.report.tally import Tally, indicators, keys_of
@@ -221,8 +221,7 @@ class _Run:
         if f.outcome is not None and not f.outcome_listed and view.in_resolution:
             self.unclassified[(case.workflow_id, f.outcome)] += 1
         report.escalations[case.workflow_id] += f.escalations
-        for name, what in f.deadline_events:
-            self.deadline_counts[(view, name, what)] += 1
+        count_deadlines(f.history, view, self.deadline_counts)
         for at in f.breaches:
             local = at.astimezone(self.calendar.tz)
             report.breaches_by_hour[local.weekday()][local.hour] += 1
@@ -262,6 +261,7 @@ class _Run:
         given = {"workflow": workflow, **self.filters.as_dict()}
         report.filters = {k: v for k, v in given.items() if v is not None}
         report.deadlines = self._deadline_table()
+        self.cuts.finish(self.overall)
         hours = Hours(self.calendar, self.since, self.until)
         keys = keys_of(self.overall, cfg, self.calendar.day_length)
         report.indicators = indicators(self.overall, cfg, keys, hours)

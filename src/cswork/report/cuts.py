@@ -89,9 +89,7 @@ class Cuts:
 
     def work(self, overall: Tally, person: str, days: set[date]) -> None:
         """Count one case ``person`` worked on, on these local days."""
-        overall.work(person, days)
-        if "person" in self.tallies:
-            self._tally("person", person).work(person, days)
+        overall.work(person, days)  # the person cut takes it from here (``finish``)
         for dim in PERIODS:
             if dim in self.tallies:
                 by_key: dict[str, set[date]] = {}
@@ -99,6 +97,14 @@ class Cuts:
                     by_key.setdefault(self.day_key(d, dim), set()).add(d)
                 for key, in_key in by_key.items():
                     self._tally(dim, key).work(person, in_key)
+
+    def finish(self, overall: Tally) -> None:
+        """Give each person's tally the work counted for them overall."""
+        if "person" in self.tallies:
+            for person, n in overall.handled.items():
+                t = self._tally("person", person)
+                t.handled[person] = n
+                t.days[person] = overall.days[person]
 
     def day_key(self, d: date, period: str) -> str:
         """The period key of a local day."""

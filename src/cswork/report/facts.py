@@ -6,6 +6,7 @@ so a page of cases can be dropped as soon as its facts are tallied.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -69,7 +70,7 @@ class CaseFacts:
     breaches: list[datetime] = field(default_factory=list)
     escalations: int = 0
     kind: tuple[str, str] | None = None  # (type field, value)
-    deadline_events: list[tuple[str, str]] = field(default_factory=list)
+    history: Sequence[HistoryEntry] = ()
 
 
 def case_facts(
@@ -78,7 +79,7 @@ def case_facts(
     """The facts of ``case`` as of ``as_of`` (for calls still waiting)."""
     cfg = view.cfg
     data = case.data
-    facts = CaseFacts(case=case, view=view)
+    facts = CaseFacts(case=case, view=view, history=history)
     facts.severity = first_value(data, view.severity_fields) or UNKNOWN
     facts.channel = first_value(data, view.channel_fields) or UNKNOWN
     facts.unit = first_value(data, view.unit_fields) or UNKNOWN
@@ -134,8 +135,6 @@ def _walk(
                 _tagged_step(facts, h, step)
         elif kind == "deadline" or h.detail.get("outcome") == "missed":
             facts.breaches.append(h.at)
-        if h.detail and kind != "warning":
-            _deadline_events(facts, h, view)
     return first_response
 
 
@@ -151,24 +150,32 @@ def _tagged_step(facts: CaseFacts, h: HistoryEntry, step: Step) -> None:
         facts.reached_at = h.at
 
 
-def _deadline_events(facts: CaseFacts, h: HistoryEntry, view: WorkflowView) -> None:
-    """Deadlines armed, met (or left in time), breached, and periods, in order."""
-    detail, out = h.detail, facts.deadline_events
-    armed = _names(detail.get("armed"))
-    ended = _names(detail.get("met")) + _names(detail.get("cancelled"))
-    moved = set(armed).intersection(ended) if armed and ended else ()
-    for name in armed:
-        if name not in moved:  # an appointment moved is neither met nor new
-            out.append((name, "armed"))
+def count_deadlines(
+    history: Sequence[HistoryEntry],
+    view: WorkflowView,
+    counts: Counter[tuple[WorkflowView, str, str]],
+) -> None:
+    """Count deadlines armed, met (or left in time), breached, and periods."""
     deadlines = view.wf.deadlines
-    for name in ended:
-        if name not in moved and name in deadlines and deadlines[name].every is None:
-            out.append((name, "met"))
-    if h.kind == "deadline":
-        out.append((h.event, "breached"))
-    elif h.kind == "period":
-        good = detail.get("outcome") == "met"
-        out.append((h.event, "period_met" if good else "period_missed"))
+    for h in history:
+        detail = h.detail
+        if not detail or h.kind == "warning":
+            continue
+        armed = _names(detail.get("armed"))
+        ended = _names(detail.get("met")) + _names(detail.get("cancelled"))
+        moved = set(armed).intersection(ended) if armed and ended else ()
+        for name in armed:
+            if name not in moved:  # an appointment moved is neither met nor new
+                counts[(view, name, "armed")] += 1
+        for name in ended:
+            d = deadlines.get(name)
+            if name not in moved and d is not None and d.every is None:
+                counts[(view, name, "met")] += 1
+        if h.kind == "deadline":
+            counts[(view, h.event, "breached")] += 1
+        elif h.kind == "period":
+            good = detail.get("outcome") == "met"
+            counts[(view, h.event, "period_met" if good else "period_missed")] += 1
 
 
 def _names(value: object) -> list[str]:
