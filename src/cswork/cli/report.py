@@ -156,7 +156,9 @@ def report(
     ] = False,
     html: Annotated[
         Path | None,
-        typer.Option(help="Also write the charts to this HTML file (cswork[report])."),
+        typer.Option(
+            help="Also write the charts to this HTML file (needs the 'report' extra)."
+        ),
     ] = None,
 ) -> None:
     """Quality indicators against their targets, per period, person, unit, channel."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -86,7 +87,8 @@ def sample(
         if fmt is Format.json:
             typer.echo(json.dumps(_rows(drawn, reviews, start_review), indent=2))
         else:
-            console().print(_table(drawn, reviews, start_review, per.value, seed))
+            table = _table(drawn, reviews, start_review, per.value, seed, cal.tz)
+            console().print(table)
 
 
 def _rows(
@@ -111,6 +113,7 @@ def _table(
     started: bool,
     per: str,
     seed: int,
+    tz: ZoneInfo,
 ) -> Table:
     table = Table(
         title=f"Sampled for review: {len(drawn)} case(s), per {per}, seed {seed}"
@@ -120,7 +123,7 @@ def _table(
         table.add_column(col, overflow="fold")
     for s in drawn:
         cells = [s.group, s.case_id, s.workflow, s.person, s.unit, s.outcome,
-                 s.closed_at.isoformat(timespec="minutes")]  # fmt: skip
+                 s.closed_at.astimezone(tz).isoformat(timespec="minutes")]  # fmt: skip
         if started:
             cells.append(reviews.get(s.case_id) or "(already under review)")
         table.add_row(*cells)
