@@ -56,6 +56,7 @@ def test_every_shipped_file_loads():
         "parts_scrap",
         "emergency",
         "drill_program",
+        "review",
     }
     assert [c.definition.calendar for c in defs.calendars] == ["default"]
 

@@ -272,6 +272,8 @@ class CaseQuery:
         closed: only closed (True) or open (False) cases.
         breached: only cases with (True) or without (False) a missed deadline.
         limit: at most this many, oldest first (0 or more).
+        created_from: only cases started at or after this time (aware).
+        created_before: only cases started before this time (aware).
 
     Raises:
         InvalidArgumentError: a field of the wrong type or out of range.
@@ -283,6 +285,8 @@ class CaseQuery:
     closed: bool | None = None
     breached: bool | None = None
     limit: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
 
     def __post_init__(self) -> None:
         for name in ("workflow_id", "state", "customer"):
@@ -298,6 +302,12 @@ class CaseQuery:
                     f"{name} must be True, False or None, not {value!r:.40}"
                 )
         check_count("limit", self.limit, optional=True)
+        for name in ("created_from", "created_before"):
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, datetime) or value.utcoffset() is None
+            ):
+                raise InvalidArgumentError(f"{name} must be an aware datetime or None")
 
 
 def check_count(

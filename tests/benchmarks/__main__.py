@@ -21,7 +21,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
-from . import validation
+from . import report_workload, validation
 from . import workloads as w
 
 FULL = {
@@ -34,6 +34,8 @@ FULL = {
     "W4": 1_000,
     "W4_timers": 50_000,
     "W6": 10_000,
+    "W7": 100_000,
+    "W7_small": 10_000,
     "runs": 3,
 }
 SMOKE = {
@@ -46,6 +48,8 @@ SMOKE = {
     "W4": 10,
     "W4_timers": 300,
     "W6": 300,
+    "W7": 300,
+    "W7_small": 100,
     "runs": 1,
 }
 
@@ -94,6 +98,8 @@ def run(sizes: dict[str, int], only: set[str]) -> list[w.Row]:
         )
     if wanted("memory"):
         rows += w.memory_per_case(sizes["memory"])
+    if wanted("W7"):
+        rows += report_workload.w7(sizes["W7"], sizes["W7_small"], runs)
     return rows
 
 
@@ -125,7 +131,9 @@ def main() -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
     parser.add_argument(
-        "--only", default="", help="comma-separated workloads: W1,W2,W3,W4,W5,W6,memory"
+        "--only",
+        default="",
+        help="comma-separated workloads: W1,W2,W3,W4,W5,W6,W7,memory",
     )
     parser.add_argument(
         "--out", default="benchmark-results.json", help="JSON output file"

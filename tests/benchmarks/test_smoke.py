@@ -34,6 +34,7 @@ def test_benchmark_smoke_run(tmp_path: Path):
         "W3 deadlines",
         "W5 loading",
         "memory",
+        "W7 report",
     } <= workloads
     assert all(row["value"] > 0 for row in report["rows"])
     assert "cswork benchmarks" in result.stdout

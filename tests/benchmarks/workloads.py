@@ -447,20 +447,27 @@ def make_workflow_files(target: Path, count: int) -> None:
     (target / "calendars" / "default.yaml").write_text(
         (WORKFLOWS / "calendars" / "default.yaml").read_text(encoding="utf-8")
     )
+    ids = [p.stem for p in shipped]
+
+    def copy_of(wid: str, n: int) -> str:
+        """The copy of ``wid`` in file ``n``'s round of copies (or the one before)."""
+        m = n - n % len(ids) + ids.index(wid)
+        return f"{wid}_{m if m < count else m - len(ids):03d}"
+
     for n in range(count):
         src = shipped[n % len(shipped)]
         text = src.read_text(encoding="utf-8")
         wid = src.stem
         new = f"{wid}_{n:03d}"
         text = text.replace(f"workflow: {wid}\n", f"workflow: {new}\n")
-        # Files that start other workflows' cases link to the copy next to them.
+        # Files that start other workflows' cases link to a copy near them.
         if wid == "repair":
             text = text.replace(
-                "start_case: parts_scrap", f"start_case: parts_scrap_{n - 1:03d}"
+                "start_case: parts_scrap", f"start_case: {copy_of('parts_scrap', n)}"
             )
         if wid == "drill_program":
             text = text.replace(
-                "start_case: emergency", f"start_case: emergency_{n + 1:03d}"
+                "start_case: emergency", f"start_case: {copy_of('emergency', n)}"
             )
         (target / f"{new}.yaml").write_text(text, encoding="utf-8")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cswork.cli import case, diagram, explain, report, run, simulate, validate
+from cswork.cli import case, diagram, explain, report, run, sample, simulate, validate
 
 app = typer.Typer(
     name="cswork",
@@ -23,6 +23,7 @@ run.register(app)
 explain.register(app)
 case.register(app)
 report.register(app)
+sample.register(app)
 diagram.register(app)
 
 

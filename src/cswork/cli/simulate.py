@@ -24,10 +24,11 @@ from cswork.cli._common import (
     fail,
     workflows_dir,
 )
-from cswork.cli._tables import console, history_table, print_report
+from cswork.cli._tables import console, history_table
 from cswork.definition import load_paths
 from cswork.errors import DefinitionError, UnknownWorkflowError
 from cswork.report import Report, build_report
+from cswork.report.text import report_tables
 from cswork.simulation import (
     CountingNotifier,
     SimulationError,
@@ -177,8 +178,9 @@ def _play_and_report(
     """Play the traffic, print the report; returns it, the case count and seconds."""
     secs = run_simulation(engine, config, out, source)
     report = build_report(engine)
-    print_report(out, report)
-    return report, sum(sum(c.values()) for c in report.outcomes.values()), secs
+    for table in report_tables(report):
+        out.print(table)
+    return report, report.total, secs
 
 
 def _clock(first: date) -> VirtualClock:
@@ -227,7 +229,7 @@ def demo(
     ) as engine:
         report, total, secs = _play_and_report(engine, config, out, source)
         out.print(
-            f"\n{total} cases, {len(report.breached_cases)} with a missed "
+            f"\n{total} cases, {report.breached} with a missed "
             f"deadline, simulated in {secs:.1f} s."
         )
         if report.breached_cases:

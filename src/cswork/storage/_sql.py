@@ -20,6 +20,8 @@ CASE_COLS = ", ".join(codec.CASE_COLUMNS)
 ENTRY_COLS = ", ".join(codec.ENTRY_COLUMNS)
 TIMER_COLS = ", ".join(codec.TIMER_COLUMNS)
 OUTBOX_COLS = ", ".join(codec.OUTBOX_COLUMNS)
+#: Case ids per ``IN (...)`` query of ``histories`` (SQLite allows 32,766 marks).
+HISTORY_CHUNK = 500
 
 #: The claim order of due timers (the due index has exactly these columns).
 DUE_ORDER = "due_at, armed_at, case_id, ord"
@@ -179,6 +181,12 @@ def where(query: CaseQuery, mark: str) -> tuple[str, list[Any]]:
     params = [v for v in filters.values() if v is not None]
     if query.breached is not None:
         clauses.append("breaches > 0" if query.breached else "breaches = 0")
+    if query.created_from is not None:
+        clauses.append(f"created_at >= {mark}")
+        params.append(codec.to_us(query.created_from))
+    if query.created_before is not None:
+        clauses.append(f"created_at < {mark}")
+        params.append(codec.to_us(query.created_before))
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -211,6 +219,21 @@ class SQLReads:
             (case_id,),
         )
         return [codec.entry_from(r) for r in rows]
+
+    def histories(self, case_ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
+        out: dict[str, list[HistoryEntry]] = {cid: [] for cid in case_ids}
+        unique = list(out)
+        for at in range(0, len(unique), HISTORY_CHUNK):
+            chunk = unique[at : at + HISTORY_CHUNK]
+            marks = ", ".join([self.MARK] * len(chunk))
+            rows = self._read(
+                f"SELECT {ENTRY_COLS} FROM history WHERE case_id IN ({marks})"
+                " ORDER BY case_id, seq",
+                chunk,
+            )
+            for r in rows:
+                out[r[0]].append(codec.entry_from(r))
+        return out
 
     def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:
         extra = " AND state = 'pending'" if pending_only else ""

@@ -159,6 +159,16 @@ class Store(ABC):
     def history(self, case_id: str) -> list[HistoryEntry]:
         """The case's history in ``seq`` order (empty for an unknown case)."""
 
+    def histories(self, case_ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
+        """The histories of many cases at once (reports read them in bulk).
+
+        Returns:
+            Every id given → that case's history in ``seq`` order (an empty
+            list for an unknown case). Backends override this to read all of
+            them in a few queries; this default asks ``history`` for each.
+        """
+        return {cid: self.history(cid) for cid in case_ids}
+
     @abstractmethod
     def timers(self, case_id: str, *, pending_only: bool = False) -> list[Timer]:
         """The case's timers by due time, ties in arming order (only pending if asked)."""

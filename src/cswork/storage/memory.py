@@ -365,4 +365,6 @@ def _matches(c: Case, q: CaseQuery) -> bool:
         and (q.customer is None or c.customer == q.customer)
         and (q.closed is None or c.closed == q.closed)
         and (q.breached is None or (c.breaches > 0) == q.breached)
+        and (q.created_from is None or c.created_at >= q.created_from)
+        and (q.created_before is None or c.created_at < q.created_before)
     )

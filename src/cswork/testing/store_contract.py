@@ -537,3 +537,37 @@ class StoreContract:
                 store.commit(step(case))  # stale
             store.commit(step(store.load_case(case.id)))
         assert [e.seq for e in store.history(case.id)] == [1, 2, 3]
+
+    # ------------------------------------------------------------ reports
+    def test_histories_in_bulk_equal_one_by_one(self, store: Store) -> None:
+        with store.batch():
+            cases = [created(store) for _ in range(501)]  # more than one SQL chunk
+        first, last = cases[0], cases[-1]
+        store.commit(step(first))
+        store.commit(step(store.load_case(first.id)))
+        ids = [last.id, "no-such-case", first.id, last.id]
+        got = store.histories(ids)
+        assert list(got) == [last.id, "no-such-case", first.id]
+        assert got["no-such-case"] == []
+        assert got[first.id] == store.history(first.id)
+        assert [e.seq for e in got[first.id]] == [1, 2, 3]
+        every = store.histories([c.id for c in cases])
+        assert len(every) == len(cases)
+        assert all(every[c.id] == store.history(c.id) for c in cases[::50])
+        assert store.histories([]) == {}
+
+    def test_query_by_creation_time(self, store: Store) -> None:
+        w = new_id("wf")
+        times = [T0 + timedelta(minutes=m) for m in (0, 1, 1, 2)]
+        made = [created(store, workflow_id=w, created_at=t) for t in times]
+
+        def ids(**kw: Any) -> list[str]:
+            return [c.id for c in store.query_cases(CaseQuery(workflow_id=w, **kw))]
+
+        assert ids(created_from=times[1]) == [c.id for c in made[1:]]
+        assert ids(created_before=times[1]) == [made[0].id]
+        assert ids(created_from=times[1], created_before=times[3]) == [
+            made[1].id,
+            made[2].id,
+        ]
+        assert ids(created_from=times[1], limit=1) == [made[1].id]
