@@ -39,6 +39,7 @@ DEFAULT_MIX = {
     "parts_scrap": 0.03,
     "emergency": 0.02,
     "drill_program": 0.002,
+    "review": 0.0,  # reviews start from sampling (cswork sample), not from customers
 }
 #: The share of any other workflow a person can start: as common as a complaint.
 DEFAULT_SHARE = 0.2
@@ -143,7 +144,8 @@ def traffic_mix(
                 "give a directory holding at least one workflow whose "
                 "start.roles name a role other than 'system'"
             )
-        return {w: DEFAULT_MIX.get(w, DEFAULT_SHARE) for w in people}
+        shares = {w: DEFAULT_MIX.get(w, DEFAULT_SHARE) for w in people}
+        return {w: share for w, share in shares.items() if share > 0}
     for wid, share in mix.items():
         if wid not in workflows:
             raise UnknownWorkflowError(wid, known=people)
