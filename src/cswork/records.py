@@ -43,16 +43,24 @@ class Actor:
     Attributes:
         id: a stable identifier such as a login name.
         roles: role names as used in the workflows, e.g. ``{"cs_agent"}``.
+        units: the units (departments, groups) the person belongs to, e.g.
+            ``{"technical"}``; steps marked ``only: unit`` need the case's unit.
     """
 
     id: str
     roles: frozenset[str]
+    units: frozenset[str]
 
-    def __init__(self, id: str, roles: Iterable[str] = ()) -> None:
-        if isinstance(roles, str):
-            raise TypeError("roles must be a collection of role names, not one string")
+    def __init__(
+        self, id: str, roles: Iterable[str] = (), units: Iterable[str] = ()
+    ) -> None:
+        if isinstance(roles, str) or isinstance(units, str):
+            raise InvalidArgumentError(
+                "roles and units are collections of names, not one string"
+            )
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "roles", frozenset(roles))
+        object.__setattr__(self, "units", frozenset(units))
 
 
 #: The actor the engine uses for steps caused by deadlines.
@@ -71,6 +79,8 @@ class Case:
         data: the case data (JSON scalars; datetimes as ISO strings in UTC).
         counters: persisted counters such as ``reopen_count``.
         customer: the customer key (for per-customer queries), if any.
+        owner: the person handling the case (the workflow's owner field), if any.
+        unit: the unit responsible for it (the workflow's unit field), if any.
         closed: True once the case is in a final state.
         breaches: how many deadlines of this case were missed.
         armed: the deadlines armed now → when each next falls due (UTC).
@@ -89,6 +99,8 @@ class Case:
     data: Mapping[str, Scalar]
     counters: Mapping[str, int]
     customer: str | None
+    owner: str | None
+    unit: str | None
     closed: bool
     breaches: int
     armed: Mapping[str, datetime]
@@ -258,9 +270,12 @@ class CaseChange:
     linked: tuple[CaseChange, ...] = ()
 
 
+CaseOrder = Literal["created", "due", "updated"]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaseQuery:
-    """Filters for listing cases; None means "any".
+    """Filters, order and page for listing cases; None means "any".
 
     Every field is checked when the query is made, so every store sees the
     same, valid query.
@@ -269,11 +284,19 @@ class CaseQuery:
         workflow_id: only cases of this workflow.
         state: only cases in this state.
         customer: only cases of this customer.
+        owner: only cases this person owns.
+        unit: only cases of this unit.
+        assigned: only cases with (True) or without (False) an owner.
         closed: only closed (True) or open (False) cases.
         breached: only cases with (True) or without (False) a missed deadline.
-        limit: at most this many, oldest first (0 or more).
+        due_before: only cases whose next due time is before this (aware).
         created_from: only cases started at or after this time (aware).
         created_before: only cases started before this time (aware).
+        order: ``created`` (start time), ``due`` (next due time; cases with
+            none last) or ``updated`` (last step); ties in creation order.
+        descending: newest (or latest due) first.
+        offset: skip this many (0 or more).
+        limit: at most this many (0 or more).
 
     Raises:
         InvalidArgumentError: a field of the wrong type or out of range.
@@ -282,32 +305,46 @@ class CaseQuery:
     workflow_id: str | None = None
     state: str | None = None
     customer: str | None = None
+    owner: str | None = None
+    unit: str | None = None
+    assigned: bool | None = None
     closed: bool | None = None
     breached: bool | None = None
-    limit: int | None = None
+    due_before: datetime | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
+    order: CaseOrder = "created"
+    descending: bool = False
+    offset: int = 0
+    limit: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("workflow_id", "state", "customer"):
+        for name in ("workflow_id", "state", "customer", "owner", "unit"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise InvalidArgumentError(
                     f"{name} must be text or None, not {type(value).__name__}"
                 )
-        for name in ("closed", "breached"):
+        for name in ("assigned", "closed", "breached"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool):
                 raise InvalidArgumentError(
                     f"{name} must be True, False or None, not {value!r:.40}"
                 )
-        check_count("limit", self.limit, optional=True)
-        for name in ("created_from", "created_before"):
+        for name in ("due_before", "created_from", "created_before"):
             value = getattr(self, name)
             if value is not None and (
                 not isinstance(value, datetime) or value.utcoffset() is None
             ):
                 raise InvalidArgumentError(f"{name} must be an aware datetime or None")
+        if self.order not in ("created", "due", "updated"):
+            raise InvalidArgumentError(
+                f"order is created, due or updated, not {self.order!r:.40}"
+            )
+        if not isinstance(self.descending, bool):
+            raise InvalidArgumentError("descending must be True or False")
+        check_count("offset", self.offset)
+        check_count("limit", self.limit, optional=True)
 
 
 def check_count(
@@ -363,8 +400,8 @@ def fast_maker(cls: type[R]) -> Callable[..., R]:
     setters = tuple(getattr(cls, f.name).__set__ for f in fields(cls))  # type: ignore[arg-type]
     if len(setters) == 12:
         return _maker12(cls, setters)
-    if len(setters) == 14:
-        return _maker14(cls, setters)
+    if len(setters) == 16:
+        return _maker16(cls, setters)
     raise TypeError(
         f"no fast constructor for {len(setters)} fields"
     )  # pragma: no cover
@@ -388,17 +425,17 @@ def _maker12(cls: type[R], s: tuple[Any, ...]) -> Callable[..., R]:
     return make
 
 
-def _maker14(cls: type[R], s: tuple[Any, ...]) -> Callable[..., R]:
-    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13 = s
+def _maker16(cls: type[R], s: tuple[Any, ...]) -> Callable[..., R]:
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15 = s
 
     def make(
         a0: Any, a1: Any, a2: Any, a3: Any, a4: Any, a5: Any, a6: Any, a7: Any,
-        a8: Any, a9: Any, a10: Any, a11: Any, a12: Any, a13: Any,
+        a8: Any, a9: Any, a10: Any, a11: Any, a12: Any, a13: Any, a14: Any, a15: Any,
     ) -> R:  # fmt: skip
         o = _new(cls)
         s0(o, a0), s1(o, a1), s2(o, a2), s3(o, a3), s4(o, a4), s5(o, a5), s6(o, a6)
         s7(o, a7), s8(o, a8), s9(o, a9), s10(o, a10), s11(o, a11), s12(o, a12)
-        s13(o, a13)
+        s13(o, a13), s14(o, a14), s15(o, a15)
         return o
 
     return make

@@ -179,6 +179,24 @@ class _Checker:
             and self.wf.fields[cf].type != "string"
         ):
             self.add(("customer_field",), f"customer field {cf!r} must be a string")
+        self.people()
+
+    def people(self) -> None:
+        """The owner and unit fields exist and hold text."""
+        for key, field in zip(
+            ("owner_field", "unit_field"), self.wf.people_fields(), strict=True
+        ):
+            if field is None:
+                continue
+            declared = getattr(self.wf, key) is not None
+            spec = self.wf.fields.get(field)
+            if spec is None:
+                if declared:
+                    self.known((key,), "field", field, self.wf.fields)
+            elif spec.type not in ("string", "enum"):
+                where: Loc = (key,) if declared else ("fields", field)
+                what = key.removesuffix("_field")
+                self.add(where, f"{what} field {field!r} must be a string or enum")
 
     def start(self) -> None:
         s = self.wf.start

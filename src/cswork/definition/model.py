@@ -350,6 +350,16 @@ class Workflow(_Model):
         default="customer_id",
         description="The field that identifies the customer (for queries).",
     )
+    owner_field: Name | None = Field(
+        default=None,
+        description="The field holding the person who owns a case (for queues); "
+        "default: 'owner' when the workflow declares such a field.",
+    )
+    unit_field: Name | None = Field(
+        default=None,
+        description="The field holding the unit responsible for a case; default: "
+        "'unit' when the workflow declares such a field.",
+    )
     roles: dict[Name, str] = Field(
         min_length=1, description="Role id → what people in it do."
     )
@@ -380,6 +390,12 @@ class Workflow(_Model):
                 "are allowed: split the workflow, or use fewer '*' transitions"
             )
         return value
+
+    def people_fields(self) -> tuple[str | None, str | None]:
+        """The owner and unit fields (declared, or the fields named so)."""
+        owner = self.owner_field or ("owner" if "owner" in self.fields else None)
+        unit = self.unit_field or ("unit" if "unit" in self.fields else None)
+        return owner, unit
 
     def initial_state(self) -> str:
         """The state cases start in (the checks guarantee there is one)."""

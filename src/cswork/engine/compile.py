@@ -113,6 +113,7 @@ class CompiledWorkflow:
         self.final = frozenset(n for n, s in wf.states.items() if s.final)
         self.non_final = tuple(n for n in wf.states if n not in self.final)
         self.customer_field = wf.customer_field
+        self.owner_field, self.unit_field = wf.people_fields()
         self.validators: dict[str, Validator] = {
             name: validator_for(spec) for name, spec in wf.fields.items()
         }

@@ -47,6 +47,7 @@ from cswork.records import (
     Actor,
     Case,
     CaseChange,
+    CaseOrder,
     CaseQuery,
     HistoryEntry,
     OutboxItem,
@@ -444,28 +445,49 @@ class Engine:
         workflow: str | None = None,
         state: str | None = None,
         customer: str | None = None,
+        owner: str | None = None,
+        unit: str | None = None,
+        assigned: bool | None = None,
         closed: bool | None = None,
         breached: bool | None = None,
+        due_before: datetime | None = None,
+        created_from: datetime | None = None,
+        created_before: datetime | None = None,
+        order: CaseOrder = "created",
+        descending: bool = False,
+        offset: int = 0,
         limit: int | None = None,
     ) -> list[Case]:
-        """Cases matching every filter given, oldest first.
+        """Cases matching every filter given: one page, in the order asked.
+
+        ``owner``/``unit``: the person or unit responsible; ``assigned``:
+        with or without an owner; ``due_before``: cases whose next due time
+        falls before it (a queue of what breaches soon); ``order``:
+        ``created`` (the default, oldest first), ``due`` (soonest first,
+        cases with nothing due last) or ``updated``. Served by the store's
+        indexes, paginated by the store.
 
         Raises:
-            InvalidArgumentError: a filter of the wrong type, or a negative limit.
+            InvalidArgumentError: a filter of the wrong type, or a bad page.
         """
-        query = CaseQuery(
-            workflow_id=workflow,
-            state=state,
-            customer=customer,
-            closed=closed,
-            breached=breached,
-            limit=limit,
-        )
-        if any(
-            v is not None and not is_clean_id(v) for v in (workflow, state, customer)
-        ):
-            return []  # no stored case can match text no case may hold
-        return self.store.query_cases(query)
+        query = self._query(locals())
+        return [] if query is None else self.store.query_cases(query)
+
+    def count(self, **filters: Any) -> int:
+        """How many cases ``query(**filters)`` would list if it had no page."""
+        query = self._query({**filters, "offset": 0, "limit": None})
+        return 0 if query is None else self.store.count_cases(query)
+
+    @staticmethod
+    def _query(args: Mapping[str, Any]) -> CaseQuery | None:
+        """The store query for ``query()``'s arguments (None: nothing can match)."""
+        given = {k: v for k, v in args.items() if k != "self"}
+        wid = given.pop("workflow", None)
+        query = CaseQuery(workflow_id=wid, **given)
+        texts = (wid, query.state, query.customer, query.owner, query.unit)
+        if any(v is not None and not is_clean_id(v) for v in texts):
+            return None  # no stored case can match text no case may hold
+        return query
 
     def allowed_events(self, case_id: str, actor: Actor | None = None) -> list[str]:
         """Events declared from the case's state (for which ``actor`` has a role)."""

@@ -86,9 +86,9 @@ class Planner:
             payload,  # type: ignore[arg-type]
         )
 
-    def _customer(self, data: Mapping[str, object]) -> str | None:
-        cf = self.wf.customer_field
-        value = data.get(cf) if cf else None
+    def _person(self, data: Mapping[str, object], name: str | None) -> str | None:
+        """The customer, owner or unit held in field ``name``, if any."""
+        value = data.get(name) if name else None
         return value if isinstance(value, str) else None
 
     # ---------------------------------------------------------------- start
@@ -127,7 +127,9 @@ class Planner:
             state=wf.initial,
             data=frozen(fx.data),
             counters=frozen(fx.counters),
-            customer=self._customer(fx.data),
+            customer=self._person(fx.data, wf.customer_field),
+            owner=self._person(fx.data, wf.owner_field),
+            unit=self._person(fx.data, wf.unit_field),
             closed=wf.initial in wf.final,
             breaches=0,
             armed=frozen(plan.armed),
@@ -296,11 +298,13 @@ class Planner:
             cancel, meet, arm = tuple(plan.cancel), tuple(plan.meet), tuple(plan.arm)
         entry = _entry(case, case.state, case.version + 1, now, kind, event, actor, dest,
                        fx, full)  # fmt: skip
+        wf, data = self.wf, fx.data
         new = new_case(  # positional, in Case's field order: the hot path
-            case.id, case.workflow_id, case.workflow_version, dest, frozen(fx.data),
-            frozen(fx.counters), self._customer(fx.data), dest in self.wf.final,
-            case.breaches + breaches, armed, ids, case.version + 1, case.created_at,
-            now,
+            case.id, case.workflow_id, case.workflow_version, dest, frozen(data),
+            frozen(fx.counters), self._person(data, wf.customer_field),
+            self._person(data, wf.owner_field), self._person(data, wf.unit_field),
+            dest in wf.final, case.breaches + breaches, armed, ids, case.version + 1,
+            case.created_at, now,
         )  # fmt: skip
         owner, until = self._lease(fx, linked, now)
         change = new_change(  # in CaseChange's field order

@@ -17,10 +17,14 @@ CREATE TABLE IF NOT EXISTS cases (
     state text NOT NULL, data text NOT NULL, counters text NOT NULL, customer text,
     closed smallint NOT NULL, breaches integer NOT NULL, armed text NOT NULL,
     version integer NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL,
-    seq bigserial NOT NULL, next_due_at bigint);
+    seq bigserial NOT NULL, next_due_at bigint, owner text, unit text);
 CREATE INDEX IF NOT EXISTS cases_by_workflow ON cases (workflow_id, state);
 CREATE INDEX IF NOT EXISTS cases_by_customer ON cases (customer);
 CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at, seq);
+CREATE INDEX IF NOT EXISTS cases_by_owner ON cases (owner) WHERE owner IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_by_unit ON cases (unit) WHERE unit IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_by_due ON cases (next_due_at)
+    WHERE next_due_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS history (
     case_id text NOT NULL, seq integer NOT NULL, at bigint NOT NULL,
     kind text NOT NULL, event text NOT NULL, actor text NOT NULL, roles text NOT NULL,
@@ -46,6 +50,8 @@ CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
 #: and the case's next due time (the armed column is rewritten in Python).
 TO_2 = """
 ALTER TABLE cases ADD COLUMN next_due_at bigint;
+ALTER TABLE cases ADD COLUMN owner text;
+ALTER TABLE cases ADD COLUMN unit text;
 ALTER TABLE timers ADD COLUMN ord bigint;
 UPDATE timers SET ord = seq;
 ALTER TABLE timers ALTER COLUMN ord SET NOT NULL;

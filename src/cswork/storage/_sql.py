@@ -176,11 +176,17 @@ def where(query: CaseQuery, mark: str) -> tuple[str, list[Any]]:
     """A ``WHERE`` clause for ``query`` with ``mark`` placeholders, and its values."""
     closed = None if query.closed is None else int(query.closed)
     filters = {"workflow_id": query.workflow_id, "state": query.state,
-               "customer": query.customer, "closed": closed}  # fmt: skip
+               "customer": query.customer, "owner": query.owner, "unit": query.unit,
+               "closed": closed}  # fmt: skip
     clauses = [f"{column} = {mark}" for column, v in filters.items() if v is not None]
-    params = [v for v in filters.values() if v is not None]
+    params: list[Any] = [v for v in filters.values() if v is not None]
     if query.breached is not None:
         clauses.append("breaches > 0" if query.breached else "breaches = 0")
+    if query.assigned is not None:
+        clauses.append(f"owner IS {'NOT ' if query.assigned else ''}NULL")
+    if query.due_before is not None:
+        clauses.append(f"next_due_at < {mark}")
+        params.append(codec.to_us(query.due_before))
     if query.created_from is not None:
         clauses.append(f"created_at >= {mark}")
         params.append(codec.to_us(query.created_from))
@@ -207,11 +213,24 @@ class SQLReads:
 
     def query_cases(self, query: CaseQuery) -> list[Case]:
         where_sql, params = where(query, self.MARK)
-        sql = f"SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY created_at, {self.ORDER}"
-        if query.limit is not None:
-            sql += f" LIMIT {self.MARK}"
-            params.append(query.limit)
+        sql = f"SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY {self._order(query)}"
+        if query.limit is not None or query.offset:
+            sql += f" LIMIT {self.MARK} OFFSET {self.MARK}"
+            params += [query.limit if query.limit is not None else 2**62, query.offset]
         return [codec.case_from(r) for r in self._read(sql, params)]
+
+    def count_cases(self, query: CaseQuery) -> int:
+        where_sql, params = where(query, self.MARK)
+        return int(self._read(f"SELECT COUNT(*) FROM cases{where_sql}", params)[0][0])
+
+    def _order(self, query: CaseQuery) -> str:
+        way = " DESC" if query.descending else ""
+        ties = f"created_at{way}, {self.ORDER}{way}"
+        if query.order == "due":
+            return f"next_due_at IS NULL, next_due_at{way}, {ties}"
+        if query.order == "updated":
+            return f"updated_at{way}, {ties}"
+        return ties
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         rows = self._read(

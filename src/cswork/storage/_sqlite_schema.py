@@ -25,10 +25,14 @@ CREATE TABLE IF NOT EXISTS cases (
     state TEXT NOT NULL, data TEXT NOT NULL, counters TEXT NOT NULL, customer TEXT,
     closed INTEGER NOT NULL, breaches INTEGER NOT NULL, armed TEXT NOT NULL,
     version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-    next_due_at INTEGER);
+    next_due_at INTEGER, owner TEXT, unit TEXT);
 CREATE INDEX IF NOT EXISTS cases_by_workflow ON cases (workflow_id, state);
 CREATE INDEX IF NOT EXISTS cases_by_customer ON cases (customer);
 CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at);
+CREATE INDEX IF NOT EXISTS cases_by_owner ON cases (owner) WHERE owner IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_by_unit ON cases (unit) WHERE unit IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_by_due ON cases (next_due_at)
+    WHERE next_due_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS history (
     case_id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL,
     kind TEXT NOT NULL, event TEXT NOT NULL, actor TEXT NOT NULL, roles TEXT NOT NULL,
@@ -53,9 +57,11 @@ CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
 """
 
 #: Format 1 (cswork 0.1.0) → 2: timers keyed by case, armed deadlines with
-#: their timer ids and the case's next due time.
+#: their timer ids, the case's next due time, owner and unit.
 _TO_2 = """
 ALTER TABLE cases ADD COLUMN next_due_at INTEGER;
+ALTER TABLE cases ADD COLUMN owner TEXT;
+ALTER TABLE cases ADD COLUMN unit TEXT;
 CREATE TABLE timers_v2 (
     id TEXT NOT NULL, case_id TEXT NOT NULL, deadline TEXT NOT NULL,
     kind TEXT NOT NULL, period INTEGER NOT NULL, due_at INTEGER NOT NULL,

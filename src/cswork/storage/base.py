@@ -150,10 +150,16 @@ class Store(ABC):
 
     @abstractmethod
     def query_cases(self, query: CaseQuery) -> list[Case]:
-        """Cases matching every filter of ``query``, oldest first.
+        """Cases matching every filter of ``query``, in its order, one page of them.
 
-        Cases started at the same time come in the order they were created.
+        Cases that tie in the order come in the order they were created (the
+        reverse when ``descending``); with ``order="due"``, cases with no due
+        time come last. ``offset`` and ``limit`` cut the page.
         """
+
+    @abstractmethod
+    def count_cases(self, query: CaseQuery) -> int:
+        """How many cases match every filter of ``query`` (its page ignored)."""
 
     @abstractmethod
     def history(self, case_id: str) -> list[HistoryEntry]:

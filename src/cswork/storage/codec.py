@@ -25,8 +25,8 @@ _US = timedelta(microseconds=1)
 
 CASE_COLUMNS = (
     "id", "workflow_id", "workflow_version", "state", "data", "counters",
-    "customer", "closed", "breaches", "armed", "version", "created_at",
-    "updated_at", "next_due_at",
+    "customer", "owner", "unit", "closed", "breaches", "armed", "version",
+    "created_at", "updated_at", "next_due_at",
 )  # fmt: skip
 ENTRY_COLUMNS = (
     "case_id", "seq", "at", "kind", "event", "actor", "roles", "from_state",
@@ -145,8 +145,8 @@ def case_row(c: Case) -> tuple[Any, ...]:
     nxt = c.next_due_at
     return (
         c.id, c.workflow_id, c.workflow_version, c.state, dumps(c.data),
-        dumps(c.counters), c.customer, int(c.closed), c.breaches, armed_text(c),
-        c.version, to_us(c.created_at), to_us(c.updated_at),
+        dumps(c.counters), c.customer, c.owner, c.unit, int(c.closed), c.breaches,
+        armed_text(c), c.version, to_us(c.created_at), to_us(c.updated_at),
         to_us(nxt) if nxt is not None else None,
     )  # fmt: skip
 
@@ -154,13 +154,13 @@ def case_row(c: Case) -> tuple[Any, ...]:
 def case_from(row: tuple[Any, ...] | Mapping[str, Any]) -> Case:
     """A case from a row in ``CASE_COLUMNS`` order (its mappings read-only)."""
     r = tuple(row.values()) if isinstance(row, Mapping) else row
-    armed, ids = _armed_from(r[9])
+    armed, ids = _armed_from(r[11])
     return Case(
         id=r[0], workflow_id=r[1], workflow_version=r[2], state=r[3],
         data=frozen(loads(r[4])), counters=frozen(loads(r[5])), customer=r[6],
-        closed=bool(r[7]), breaches=r[8], armed=frozen(armed),
-        timer_ids=frozen(ids), version=r[10], created_at=from_us(r[11]),
-        updated_at=from_us(r[12]),
+        owner=r[7], unit=r[8], closed=bool(r[9]), breaches=r[10],
+        armed=frozen(armed), timer_ids=frozen(ids), version=r[12],
+        created_at=from_us(r[13]), updated_at=from_us(r[14]),
     )  # fmt: skip
 
 
@@ -196,6 +196,8 @@ _UPDATABLE = (
     ("data", lambda c: dumps(c.data)),
     ("counters", lambda c: dumps(c.counters)),
     ("customer", lambda c: c.customer),
+    ("owner", lambda c: c.owner),
+    ("unit", lambda c: c.unit),
     ("closed", lambda c: int(c.closed)),
     ("breaches", lambda c: c.breaches),
     ("armed", armed_text),

@@ -233,16 +233,27 @@ class MemoryStore(Store):
         return codec.entry_from(codec.entry_row(entry)) if self.strict else entry
 
     def query_cases(self, query: CaseQuery) -> list[Case]:  # noqa: D102
+        found = self._matching(query)
+        stop = None if query.limit is None else query.offset + query.limit
+        return found[query.offset : stop]
+
+    def count_cases(self, query: CaseQuery) -> int:  # noqa: D102
+        return len(self._matching(query))
+
+    def _matching(self, q: CaseQuery) -> list[Case]:
         with self._lock:
-            cases = list(self._cases.values())
-        cases.sort(key=lambda c: c.created_at)  # stable: ties in creation order
-        out: list[Case] = []
-        for c in cases:
-            if _matches(c, query):
-                out.append(c)
-                if query.limit is not None and len(out) >= query.limit:
-                    break
-        return out
+            cases = [c for c in self._cases.values() if _matches(c, q)]
+        # Sorts are stable and the dict keeps creation order: ties stay in it.
+        if q.descending:
+            cases.reverse()
+        cases.sort(key=lambda c: c.created_at, reverse=q.descending)
+        if q.order == "updated":
+            cases.sort(key=lambda c: c.updated_at, reverse=q.descending)
+        elif q.order == "due":
+            with_due = [c for c in cases if c.armed]
+            with_due.sort(key=_next_due, reverse=q.descending)
+            cases = with_due + [c for c in cases if not c.armed]
+        return cases
 
     def history(self, case_id: str) -> list[HistoryEntry]:  # noqa: D102
         with self._lock:
@@ -358,11 +369,22 @@ class MemoryStore(Store):
                     del self._undo[mark:]
 
 
+def _next_due(c: Case) -> datetime:
+    due = c.next_due_at
+    assert due is not None  # noqa: S101 - only cases with armed deadlines
+    return due
+
+
 def _matches(c: Case, q: CaseQuery) -> bool:
+    due = c.next_due_at
     return (
         (q.workflow_id is None or c.workflow_id == q.workflow_id)
         and (q.state is None or c.state == q.state)
         and (q.customer is None or c.customer == q.customer)
+        and (q.owner is None or c.owner == q.owner)
+        and (q.unit is None or c.unit == q.unit)
+        and (q.assigned is None or (c.owner is not None) == q.assigned)
+        and (q.due_before is None or (due is not None and due < q.due_before))
         and (q.closed is None or c.closed == q.closed)
         and (q.breached is None or (c.breaches > 0) == q.breached)
         and (q.created_from is None or c.created_at >= q.created_from)

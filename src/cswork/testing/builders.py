@@ -29,6 +29,8 @@ def make_case(case_id: str | None = None, **kw: Any) -> Case:
         "data": {"s": "文字 ✓", "i": 7, "f": 1.5, "b": True, "n": None},
         "counters": {"reopens": 0},
         "customer": "C-1",
+        "owner": None,
+        "unit": None,
         "closed": False,
         "breaches": 0,
         "armed": {},

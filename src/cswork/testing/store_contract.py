@@ -209,6 +209,30 @@ class StoreContract:
         assert [i for i in ids(breached=True) if i in mine] == [c.id]
         assert len(store.query_cases(CaseQuery(limit=1))) == 1
 
+    def test_queues_by_owner_unit_due_time_and_pages(self, store: Store) -> None:
+        wid = new_id("queue")
+        soon, later = T0 + timedelta(hours=1), T0 + timedelta(hours=5)
+        a = created(store, ("d", later), workflow_id=wid, owner="li", unit="tech")
+        b = created(store, ("d", soon), workflow_id=wid, owner="li", unit="ops")
+        c = created(store, workflow_id=wid, unit="tech")
+        d = created(store, ("d", soon), workflow_id=wid, created_at=T0 + timedelta(1))
+
+        def ids(**kw: Any) -> list[str]:
+            return [x.id for x in store.query_cases(CaseQuery(workflow_id=wid, **kw))]
+
+        assert ids(owner="li") == [a.id, b.id]
+        assert ids(unit="tech") == [a.id, c.id]
+        assert ids(assigned=False) == [c.id, d.id]
+        assert ids(due_before=T0 + timedelta(hours=2)) == [b.id, d.id]
+        assert ids(order="due") == [b.id, d.id, a.id, c.id]  # nothing due: last
+        assert ids(order="due", descending=True) == [a.id, d.id, b.id, c.id]
+        assert ids(descending=True) == [d.id, c.id, b.id, a.id]
+        assert ids(offset=1, limit=2) == [b.id, c.id]
+        assert ids(offset=3) == [d.id]
+        assert ids(offset=9) == []
+        assert store.count_cases(CaseQuery(workflow_id=wid, offset=1, limit=1)) == 4
+        assert store.count_cases(CaseQuery(workflow_id=wid, owner="li")) == 2
+
     # ------------------------------------------------------------ timers
     def _fire(self, case: Case, t: Timer, note: str = "") -> CaseChange:
         return step(
