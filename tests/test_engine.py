@@ -235,7 +235,9 @@ def test_a_stale_write_loses_and_writes_nothing(engine: Engine):
     from cswork.engine.check import check_event
 
     planner = engine._planner("inquiry")
-    request = check_event(planner.wf, case, "respond", AGENT, {}, {})
+    request = check_event(
+        planner.wf, case, "respond", AGENT, {}, {}, engine.clock.now()
+    )
     stale = planner.event(case, request, engine.clock.now())
     engine.fire(case.id, "respond", AGENT)
     before = snapshot(engine, case.id)

@@ -244,6 +244,40 @@ class WorkingCalendar:
             self._check_idle(idle, ordinal)
             ordinal += 1
 
+    def subtract(self, end: datetime, delta: timedelta) -> datetime:
+        """The latest instant ``t <= end`` with ``delta`` working time after it.
+
+        The mirror of :meth:`add`: ``working_time_between(subtract(e, d), e)``
+        is ``d`` (``delta`` zero returns ``end`` in UTC).
+
+        Raises:
+            ClockError: ``end`` is naive.
+            ValueError: ``delta`` is negative, or no working time within
+                about three years.
+        """
+        t = _utc(end, "end")
+        if delta < _ZERO:
+            raise ValueError(f"cannot subtract negative working time {delta}")
+        if not delta:
+            return t
+        remaining = delta
+        ordinal = self._ordinal(t)
+        idle = 0
+        while True:
+            spans = self._day_spans(ordinal)
+            for s, e in reversed(spans):
+                if s >= t:
+                    continue
+                t = min(e, t)
+                got = t - s
+                if remaining <= got:
+                    return t - remaining
+                remaining -= got
+                t = s
+            idle = 0 if spans else idle + 1
+            self._check_idle(idle, ordinal)
+            ordinal -= 1
+
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """The working time in ``[a, b)``; negative when ``b`` is before ``a``.
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 
 class CsworkError(Exception):
@@ -43,6 +44,9 @@ class Problem:
         column: 1-based column, or 0 when unknown.
         message: what is wrong, in one sentence.
         hint: a suggestion such as "did you mean 'cs_lead'?", or "".
+        severity: ``error`` (the file cannot be used) or ``warning`` (it can,
+            but a case may wait for ever or without an owner; ``cswork
+            validate --strict`` refuses it too).
     """
 
     file: str
@@ -50,9 +54,11 @@ class Problem:
     column: int
     message: str
     hint: str = ""
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        text = f"{self.file}:{self.line}:{self.column}: {self.message}"
+        what = "warning: " if self.severity == "warning" else ""
+        text = f"{self.file}:{self.line}:{self.column}: {what}{self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
 

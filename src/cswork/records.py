@@ -211,7 +211,11 @@ class OutboxItem:
         roles: for ``notify``: the roles to tell.
         target: for ``call``: the hook name; for ``start_case``: the workflow.
         message: human-readable text.
-        payload: for ``start_case``: ``{"data": ..., "actor": ..., "roles": ...}``.
+        payload: for ``notify``: the persons (``persons``), the unit and the
+            roles within it (``unit``, ``unit_roles``) it is for; for
+            ``start_case``: ``{"data": ..., "actor": ..., "roles": ...}``.
+        not_before: a notice held outside working time: delivered from this
+            time on (aware, UTC), or None.
     """
 
     id: str
@@ -223,6 +227,7 @@ class OutboxItem:
     target: str = ""
     message: str = ""
     payload: Mapping[str, JSON] = field(default_factory=dict)
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,17 +28,31 @@ def validate(
     fmt: Annotated[
         Format, typer.Option("--format", help="text or json.")
     ] = Format.text,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Warnings are problems too: states a case may wait in for ever "
+            "or without an owner.",
+        ),
+    ] = False,
 ) -> None:
-    """Check workflow and calendar files; print every problem found."""
+    """Check workflow and calendar files; print every problem found.
+
+    Warnings (exit 0) say where a case could wait for ever or without an
+    owner; with --strict they are problems (exit 1).
+    """
     missing = [p for p in paths if not p.exists()]
     if missing:
         typer.echo(f"error: no such file or directory: {missing[0]}", err=True)
         raise typer.Exit(2)
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     loaded = 0
     try:
-        defs = load_paths(paths)
+        defs = load_paths(paths, strict=strict)
         loaded = len(defs.workflows) + len(defs.calendars)
+        warnings = list(defs.warnings)
     except DefinitionError as exc:
         problems = list(exc.problems)
     if fmt is Format.json:
@@ -53,8 +67,9 @@ def validate(
                             "column": p.column,
                             "message": p.message,
                             "hint": p.hint,
+                            "severity": p.severity,
                         }
-                        for p in problems
+                        for p in [*problems, *warnings]
                     ],
                 },
                 ensure_ascii=False,
@@ -62,10 +77,11 @@ def validate(
             )
         )
     else:
-        for p in problems:
+        for p in [*problems, *warnings]:
             typer.echo(str(p))
         if not problems:
-            typer.echo(f"ok: {loaded} definition(s) valid")
+            extra = f", {len(warnings)} warning(s)" if warnings else ""
+            typer.echo(f"ok: {loaded} definition(s) valid{extra}")
     raise typer.Exit(1 if problems else 0)
 
 

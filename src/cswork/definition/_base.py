@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from cswork.definition.durations import DURATION_PATTERN, parse_duration
+from cswork.definition.durations import DURATION_PATTERN, OFFSET_PATTERN, parse_duration
 
 
 class _Model(BaseModel):
@@ -22,8 +22,23 @@ def _check_duration(text: str) -> str:
 
 DurationText = Annotated[
     str,
-    Field(pattern=DURATION_PATTERN, examples=["30s", "15m", "4h", "1h30m", "2d"]),
+    Field(
+        pattern=DURATION_PATTERN, examples=["30s", "15m", "4h", "1h30m", "2d", "1mo"]
+    ),
     AfterValidator(_check_duration),
+]
+
+
+def _check_offset(text: str) -> str:
+    parse_duration(text, signed=True)
+    return text
+
+
+#: A duration that may point backwards: ``-1d`` (the offset of an ``at`` deadline).
+OffsetText = Annotated[
+    str,
+    Field(pattern=OFFSET_PATTERN, examples=["-1d", "-2h", "30m"]),
+    AfterValidator(_check_offset),
 ]
 
 # Numbers and flags are taken as written: YAML's `true` is not the number 1,

@@ -1,33 +1,55 @@
 """Static checks: how the parts of a workflow refer to each other.
 
 Each check returns problems rather than raising, so that a process owner sees
-everything wrong with a file at once.
+everything wrong with a file at once. Deadlines are checked in
+``deadline_checks.py``, hand-overs across files in ``links.py``, and the
+states a case may wait in for ever (warnings) in ``watching.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
-from cswork.definition.conditions import Compare, Condition, checks_of, fields_of
-from cswork.definition.durations import parse_duration
-from cswork.definition.graph import graph_problems
-from cswork.definition.hints import did_you_mean
-from cswork.definition.literals import YAML11_BOOLEANS, comparison_error, literal_error
-from cswork.definition.model import (
+from cswork.definition.actions import (
     Action,
-    DataField,
+    Assign,
     Fire,
+    FromField,
     Increment,
     Notify,
+    Reset,
     SetData,
     StartCase,
-    Workflow,
 )
+from cswork.definition.conditions import (
+    NOW,
+    Compare,
+    Condition,
+    checks_of,
+    fields_of,
+    reference,
+)
+from cswork.definition.deadline_checks import check_deadlines
+from cswork.definition.graph import graph_problems
+from cswork.definition.hints import did_you_mean
+from cswork.definition.links import (
+    all_actions,
+    all_conditions,
+    hook_names,
+    start_case_problems,
+)
+from cswork.definition.literals import YAML11_BOOLEANS, comparison_error, literal_error
+from cswork.definition.model import Start, Transition, Workflow
 from cswork.definition.source import DefinitionSet, Source
+from cswork.definition.watching import waiting_problems
 from cswork.errors import Problem
 from cswork.records import SYSTEM_ROLE
 
+__all__ = ["Checker", "all_conditions", "check_set", "check_workflow", "hook_names"]
+
 BUILTIN_CALENDARS = ("default",)
+#: Names a workflow may not give its roles: they mean something else in notify.
+RESERVED_ROLES = frozenset({SYSTEM_ROLE, "owner"})
 Loc = tuple[str | int, ...]
 #: How many names "did you mean" may compare per file. A hint costs time
 #: linear in the names it is chosen from; a file with thousands of states and
@@ -35,23 +57,33 @@ Loc = tuple[str | int, ...]
 HINT_BUDGET = 200_000
 
 
-class _Checker:
+class Checker:
+    """Collects the problems of one workflow."""
+
     def __init__(self, wf: Workflow, source: Source) -> None:
         self.wf = wf
         self.src = source
         self.problems: list[Problem] = []
-        self.names = set(wf.fields) | set(wf.counters)
+        self.kinds: dict[str, str] = {n: f.type for n, f in wf.fields.items()}
+        self.kinds.update(dict.fromkeys(wf.counters, "counter"))
         self.hint_budget = HINT_BUDGET
         self.events = {t.event for t in wf.transitions}
         self.system_events = {t.event for t in wf.transitions if SYSTEM_ROLE in t.roles}
+        self.owner_field, self.unit_field = wf.people_fields()
         self._enums: dict[str, frozenset[str]] = {}
         self.role_choices = {
             False: list(wf.roles),
             True: [*wf.roles, SYSTEM_ROLE],
         }
 
-    def add(self, loc: Loc, message: str, hint: str = "", *, key: bool = False) -> None:
-        self.problems.append(self.src.problem(loc, message, hint, key=key))
+    def add(
+        self, loc: Loc, message: str, hint: str = "", *, key: bool = False,
+        warning: bool = False,
+    ) -> None:  # fmt: skip
+        """Record a problem at ``loc``."""
+        self.problems.append(
+            self.src.problem(loc, message, hint, key=key, warning=warning)
+        )
 
     def known(
         self,
@@ -62,6 +94,8 @@ class _Checker:
         *,
         key: bool = False,
     ) -> bool:
+        """Whether ``name`` is one of ``choices``; a problem (and a hint) if not."""
+        """Record a problem at ``loc``."""
         if name in choices:
             return True
         self.add(loc, f"unknown {kind} {name!r}", self.hint(name, choices), key=key)
@@ -74,26 +108,56 @@ class _Checker:
 
     # ------------------------------------------------------------ the parts
     def roles(self, loc: Loc, roles: Sequence[str], *, system_ok: bool = True) -> None:
+        """Each role is declared (``system`` allowed where a deadline may act)."""
         allowed = self.role_choices[system_ok]
         for i, role in enumerate(roles):
             if role not in self.wf.roles and not (system_ok and role == SYSTEM_ROLE):
                 self.known((*loc, i), "role", role, allowed)
 
+    def recipients(self, loc: Loc, names: Sequence[str]) -> None:
+        """Who a notice goes to: roles, ``owner``, ``unit:ROLE``."""
+        for i, name in enumerate(names):
+            here = (*loc, i)
+            if name == "owner":
+                if self.owner_field is None:
+                    self.add(here, "'owner' needs an owner field (fields: owner)")
+            elif name.startswith("unit:"):
+                if self.unit_field is None:
+                    self.add(here, f"{name!r} needs a unit field (fields: unit)")
+                self.known(here, "role", name.removeprefix("unit:"), self.wf.roles)
+            else:
+                self.known(here, "role", name, self.role_choices[False])
+
     def field_list(self, loc: Loc, names: Sequence[str]) -> None:
+        """Each name is a declared field."""
         for i, name in enumerate(names):
             self.known((*loc, i), "field", name, self.wf.fields)
 
+    def datetime_field(self, loc: Loc, name: str) -> None:
+        """``name`` is a declared datetime field."""
+        if (
+            self.known(loc, "field", name, self.wf.fields)
+            and self.wf.fields[name].type != "datetime"
+        ):
+            self.add(loc, f"field {name!r} is not a datetime")
+
     def condition(self, loc: Loc, cond: Condition | None) -> None:
+        """The fields, counters and values a condition uses exist and fit."""
         if cond is None:
             return
         for cmp in fields_of(cond):
-            if self.known(loc, "field or counter", cmp.field, self.names):
+            if self.known(loc, "field or counter", cmp.field, self.kinds):
                 self.comparison(loc, cmp)
         for name in checks_of(cond):
             if not name:
                 self.add(loc, "empty condition name")
 
     def comparison(self, loc: Loc, cmp: Compare) -> None:
+        """One comparison: its literal fits the field, or it names a value."""
+        ref = reference(cmp, self.kinds)
+        if ref is not None or cmp.value_field is not None:
+            self.compared_with(loc, cmp, ref or "")
+            return
         spec = self.wf.fields.get(cmp.field)
         message, hint = comparison_error(spec, cmp)
         if message:
@@ -108,6 +172,21 @@ class _Checker:
                 hint = self.hint(str(v), allowed)
                 self.add(loc, f"{v!r} is not a value of enum field {cmp.field!r}", hint)
 
+    def compared_with(self, loc: Loc, cmp: Compare, ref: str) -> None:
+        """A comparison of two values of the case (or one with now): same kind."""
+        left = self.kinds.get(cmp.field, "")
+        right = "datetime" if ref == NOW else self.kinds.get(ref)
+        if right is None:
+            self.known(loc, "field or counter", ref, [*self.kinds, NOW])
+            return
+        numbers = {"integer", "number", "counter"}
+        same = left == right or (left in numbers and right in numbers)
+        if not same or cmp.op not in ("==", "!=", ">", ">=", "<", "<="):
+            self.add(
+                loc,
+                f"{cmp.field!r} ({left}) cannot be compared with {ref!r} ({right})",
+            )
+
     def enum_values(self, name: str) -> frozenset[str]:
         """The values of an enum field, as a set (an enum may have thousands)."""
         found = self._enums.get(name)
@@ -116,33 +195,41 @@ class _Checker:
         return found
 
     def actions(self, loc: Loc, actions: Sequence[Action], *, on_due: bool) -> None:
+        """Each action names what exists; ``fire`` only in ``on_due``."""
         for i, action in enumerate(actions):
             here = (*loc, i)
             self.condition((*here, "when"), action.when)
             if isinstance(action, Notify):
-                self.roles((*here, "notify"), action.notify, system_ok=False)
+                self.recipients((*here, "notify"), action.notify)
             elif isinstance(action, SetData):
-                for name, value in action.set.items():
-                    if self.known((*here, "set", name), "field", name, self.wf.fields):
-                        spec = self.wf.fields[name]
-                        err = literal_error(spec, value)
-                        if err:
-                            hint = ""
-                            if spec.type == "boolean" and value in YAML11_BOOLEANS:
-                                hint = (
-                                    "write true or false: yes/no are text in YAML 1.2"
-                                )
-                            self.add((*here, "set", name), f"{name}: {err}", hint)
-            elif isinstance(action, Increment):
-                self.known(
-                    (*here, "increment"), "counter", action.increment, self.wf.counters
+                self.set_values(here, action.set)
+            elif isinstance(action, Increment | Reset):
+                name = (
+                    action.increment if isinstance(action, Increment) else action.reset
                 )
+                key = "increment" if isinstance(action, Increment) else "reset"
+                self.known((*here, key), "counter", name, self.wf.counters)
             elif isinstance(action, Fire):
                 self.fire(here, action, on_due=on_due)
             elif isinstance(action, StartCase):
-                self.field_list((*here, "copy"), action.copy_fields)
+                sources = [frm for _, frm, _ in action.copies()]
+                self.field_list((*here, "copy"), sources)
+
+    def set_values(self, loc: Loc, values: Mapping[str, object]) -> None:
+        """Each value of a ``set`` action fits its field."""
+        for name, value in values.items():
+            if not self.known((*loc, "set", name), "field", name, self.wf.fields):
+                continue
+            spec = self.wf.fields[name]
+            err = literal_error(spec, value)
+            if err:
+                hint = ""
+                if spec.type == "boolean" and value in YAML11_BOOLEANS:
+                    hint = "write true or false: yes/no are text in YAML 1.2"
+                self.add((*loc, "set", name), f"{name}: {err}", hint)
 
     def fire(self, loc: Loc, action: Fire, *, on_due: bool) -> None:
+        """A deadline may fire only an event a system step allows."""
         if not on_due:
             self.add((*loc, "fire"), "'fire' is only allowed in a deadline's on_due")
             return
@@ -155,8 +242,25 @@ class _Checker:
                 "deadline cannot fire it",
             )
 
+    def assign(self, loc: Loc, assign: Assign | None) -> None:
+        """What a step's ``assign`` gives must land in the owner and unit fields."""
+        if assign is None:
+            return
+        for key, value in assign.gives():
+            field = self.owner_field if key == "owner" else self.unit_field
+            if field is None:
+                self.add((*loc, key), f"assigning {key!r} needs a {key} field")
+                continue
+            if isinstance(value, FromField):
+                self.known((*loc, key, "field"), "field", value.field, self.wf.fields)
+            elif isinstance(value, str) and value != "actor":
+                err = literal_error(self.wf.fields[field], value)
+                if err:
+                    self.add((*loc, key), f"{key}: {err}")
+
     # ------------------------------------------------------------ sections
     def states(self) -> None:
+        """The states, reserved names, and the special fields."""
         initial = [n for n, s in self.wf.states.items() if s.initial]
         if len(initial) != 1:
             self.add(
@@ -166,12 +270,14 @@ class _Checker:
             )
         if not any(s.final for s in self.wf.states.values()):
             self.add(("states",), "no state is final, so no case can ever close")
-        if SYSTEM_ROLE in self.wf.roles:
-            self.add(("roles", SYSTEM_ROLE), "'system' is a reserved role", key=True)
+        for role in sorted(RESERVED_ROLES & set(self.wf.roles)):
+            self.add(("roles", role), f"{role!r} is a reserved role name", key=True)
         for name in set(self.wf.fields) & set(self.wf.counters):
             self.add(
                 ("counters", name), f"{name!r} is both a field and a counter", key=True
             )
+        if NOW in self.kinds:
+            self.add(("fields", NOW), "'now' is reserved: it is the time of a step")
         cf = self.wf.customer_field
         if (
             cf is not None
@@ -180,12 +286,17 @@ class _Checker:
         ):
             self.add(("customer_field",), f"customer field {cf!r} must be a string")
         self.people()
+        self.roles(("on_call",), self.wf.on_call, system_ok=False)
+        outcomes = {s.outcome for s in self.wf.states.values() if s.outcome}
+        for name in self.wf.outcomes:
+            self.known(("outcomes", name), "outcome", name, outcomes, key=True)
 
     def people(self) -> None:
         """The owner and unit fields exist and hold text."""
         for key, field in zip(
-            ("owner_field", "unit_field"), self.wf.people_fields(), strict=True
-        ):
+            ("owner_field", "unit_field"), (self.owner_field, self.unit_field),
+            strict=True,
+        ):  # fmt: skip
             if field is None:
                 continue
             declared = getattr(self.wf, key) is not None
@@ -198,14 +309,29 @@ class _Checker:
                 what = key.removesuffix("_field")
                 self.add(where, f"{what} field {field!r} must be a string or enum")
 
+    def step(self, loc: Loc, s: Start | Transition) -> None:
+        """The parts a start and a transition share."""
+        self.field_list((*loc, "requires"), s.requires)
+        self.field_list((*loc, "optional"), s.optional)
+        for name in set(s.requires) & set(s.optional):
+            self.add((*loc, "optional"), f"{name!r} is both required and optional")
+        for name, cond in s.requires_when.items():
+            here = (*loc, "requires_when", name)
+            self.known(here, "field", name, self.wf.fields, key=True)
+            if name in s.requires:
+                self.add(here, f"{name!r} is required anyway", key=True)
+            self.condition(here, cond)
+        self.condition((*loc, "when"), s.when)
+        self.actions((*loc, "actions"), s.actions, on_due=False)
+        self.assign((*loc, "assign"), s.assign)
+
     def start(self) -> None:
-        s = self.wf.start
-        self.roles(("start", "roles"), s.roles, system_ok=False)
-        self.field_list(("start", "requires"), s.requires)
-        self.field_list(("start", "optional"), s.optional)
-        self.actions(("start", "actions"), s.actions, on_due=False)
+        """The start: who may, and what it needs."""
+        self.roles(("start", "roles"), self.wf.start.roles, system_ok=False)
+        self.step(("start",), self.wf.start)
 
     def transitions(self) -> None:
+        """Each transition: its states, roles, data, conditions, actions."""
         for i, t in enumerate(self.wf.transitions):
             loc: Loc = ("transitions", i)
             for j, src in enumerate(t.from_):
@@ -221,56 +347,27 @@ class _Checker:
             if t.to is not None:
                 self.known((*loc, "to"), "state", t.to, self.wf.states)
             self.roles((*loc, "roles"), t.roles)
-            self.field_list((*loc, "requires"), t.requires)
-            self.field_list((*loc, "optional"), t.optional)
-            for name in set(t.requires) & set(t.optional):
-                self.add((*loc, "optional"), f"{name!r} is both required and optional")
-            self.condition((*loc, "when"), t.when)
-            self.actions((*loc, "actions"), t.actions, on_due=False)
-
-    def deadlines(self) -> None:
-        events = self.events
-        for name, d in self.wf.deadlines.items():
-            loc: Loc = ("deadlines", name)
-            for j, state in enumerate(d.scope):
-                self.known((*loc, "scope", j), "state", state, self.wf.states)
-            self.condition((*loc, "when"), d.when)
-            if (
-                d.at is not None
-                and self.known((*loc, "at"), "field", d.at, self.wf.fields)
-                and self.wf.fields[d.at].type != "datetime"
-            ):
-                self.add((*loc, "at"), f"field {d.at!r} is not a datetime")
-            for j, ev in enumerate(d.met_by):
-                self.known((*loc, "met_by", j), "event", ev, events)
-            if d.warn is not None and d.every is not None:
-                self.add(
-                    (*loc, "warn"), "a recurring deadline ('every') has no warning"
-                )
-            if d.warn is not None:
-                self.roles((*loc, "warn", "notify"), d.warn.notify, system_ok=False)
-                if d.warn.before and d.after:
-                    before, after = (
-                        parse_duration(d.warn.before),
-                        parse_duration(d.after),
-                    )
-                    if before.wall() >= after.wall():
-                        self.add(
-                            (*loc, "warn", "before"),
-                            "the warning comes before the deadline starts",
-                        )
-            self.actions((*loc, "on_due"), d.on_due, on_due=True)
+            if t.only is not None and getattr(self, f"{t.only}_field") is None:
+                self.add((*loc, "only"), f"'only: {t.only}' needs a {t.only} field")
+            self.step(loc, t)
 
 
 def check_workflow(wf: Workflow, source: Source) -> list[Problem]:
-    """Every problem in how the workflow's parts refer to each other."""
-    c = _Checker(wf, source)
+    """Every problem in how the workflow's parts refer to each other.
+
+    Warnings (severity ``warning``) say where a case may wait for ever or
+    without an owner; the rest are errors.
+    """
+    c = Checker(wf, source)
     c.states()
     c.start()
     c.transitions()
-    c.deadlines()
+    check_deadlines(c)
     for loc, message in graph_problems(wf):
         c.add(loc, message, key=loc[0] == "states")
+    if not any(p.severity == "error" for p in c.problems):
+        for loc, message in waiting_problems(wf):
+            c.add(loc, message, key=True, warning=True)
     return sorted(c.problems, key=lambda p: (p.line, p.column))
 
 
@@ -302,125 +399,16 @@ def check_set(defs: DefinitionSet) -> list[Problem]:
                 )
             )
         seen[wkey] = src.file
-        if wf.calendar not in cal_names:
-            problems.append(
-                src.problem(
-                    ("calendar",),
-                    f"unknown calendar {wf.calendar!r}",
-                    did_you_mean(wf.calendar, cal_names),
-                )
-            )
-        for name, d in wf.deadlines.items():
-            if d.calendar is not None and d.calendar not in cal_names:
-                problems.append(
-                    src.problem(
-                        ("deadlines", name, "calendar"),
-                        f"unknown calendar {d.calendar!r}",
-                        did_you_mean(d.calendar, cal_names),
-                    )
-                )
-        for loc, action in _all_actions(wf):
-            if isinstance(action, StartCase):
-                problems += _start_case(wf, src, loc, action, targets)
-    return problems
-
-
-def _start_case(
-    wf: Workflow, src: Source, loc: Loc, action: StartCase, targets: dict[str, Workflow]
-) -> list[Problem]:
-    target = targets.get(action.start_case)
-    if target is None:
-        return [
-            src.problem(
-                (*loc, "start_case"),
-                f"unknown workflow {action.start_case!r}",
-                did_you_mean(action.start_case, targets),
-            )
+        named = [(("calendar",), wf.calendar)] + [
+            (("deadlines", n, "calendar"), d.calendar)
+            for n, d in wf.deadlines.items()
+            if d.calendar is not None
         ]
-    problems = []
-    here = (*loc, "start_case")
-    for name in action.copy_fields:
-        if name not in target.fields:
-            problems.append(
-                src.problem(here, f"workflow {target.workflow!r} has no field {name!r}")
-            )
-        elif name in wf.fields:
-            why = _unfit(wf.fields[name], target.fields[name])
-            if why:
-                problems.append(
-                    src.problem(
-                        here,
-                        f"field {name!r} cannot be handed over to "
-                        f"{target.workflow!r}: {why}",
-                    )
-                )
-    if action.link:
-        spec = target.fields.get(action.link)
-        if spec is None:
-            problems.append(
-                src.problem(
-                    here, f"workflow {target.workflow!r} has no field {action.link!r}"
-                )
-            )
-        elif spec.type != "string":
-            problems.append(
-                src.problem(here, f"link field {action.link!r} must be a string")
-            )
-    given = {*action.copy_fields, *([action.link] if action.link else [])}
-    for name in target.start.requires:
-        if name not in given:
-            problems.append(
-                src.problem(
-                    here,
-                    f"a {target.workflow!r} case needs {name!r} to start; "
-                    "copy it (or link it) so the hand-over cannot be refused",
-                )
-            )
+        for loc, cal in named:
+            if cal not in cal_names:
+                hint = did_you_mean(cal, cal_names)
+                problems.append(src.problem(loc, f"unknown calendar {cal!r}", hint))
+        for where, action in all_actions(wf):
+            if isinstance(action, StartCase):
+                problems += start_case_problems(wf, src, where, action, targets)
     return problems
-
-
-def _unfit(source: DataField, target: DataField) -> str:
-    """Why a value of ``source`` may not fit ``target``, or ""."""
-    if source.type != target.type:
-        return f"it is {source.type} here and {target.type} there"
-    if source.type == "enum":
-        extra = [v for v in source.values or [] if v not in (target.values or [])]
-        if extra:
-            return f"{', '.join(map(repr, extra))} is not allowed there"
-    if source.type == "string" and source.max_length > target.max_length:
-        return f"up to {source.max_length} characters here, {target.max_length} there"
-    if source.type in ("integer", "number"):
-        lo = source.min if source.min is not None else float("-inf")
-        hi = source.max if source.max is not None else float("inf")
-        t_lo = target.min if target.min is not None else float("-inf")
-        t_hi = target.max if target.max is not None else float("inf")
-        if lo < t_lo or hi > t_hi:
-            return f"the range {lo}..{hi} here is wider than {t_lo}..{t_hi} there"
-    return ""
-
-
-def _all_actions(wf: Workflow) -> Iterator[tuple[Loc, Action]]:
-    for i, a in enumerate(wf.start.actions):
-        yield ("start", "actions", i), a
-    for i, t in enumerate(wf.transitions):
-        for j, a in enumerate(t.actions):
-            yield ("transitions", i, "actions", j), a
-    for name, d in wf.deadlines.items():
-        for j, a in enumerate(d.on_due):
-            yield ("deadlines", name, "on_due", j), a
-
-
-def hook_names(wf: Workflow) -> Iterator[tuple[Loc, str, str]]:
-    """(location, kind, name) of every registered function a workflow uses."""
-    conds: list[tuple[Loc, Condition | None]] = [
-        (("transitions", i, "when"), t.when) for i, t in enumerate(wf.transitions)
-    ]
-    conds += [(("deadlines", n, "when"), d.when) for n, d in wf.deadlines.items()]
-    for loc, a in _all_actions(wf):
-        conds.append(((*loc, "when"), a.when))
-        if hasattr(a, "call"):
-            yield (*loc, "call"), "action hook", a.call
-    for loc, cond in conds:
-        if cond is not None:
-            for name in checks_of(cond):
-                yield loc, "condition", name

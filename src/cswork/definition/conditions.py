@@ -16,17 +16,29 @@ or the same thing written as one expression string, which
 
 The left of a comparison is always a field or counter name; the right is a
 literal: a number, ``true``/``false``/``null``, a quoted string, or a bare
-word (read as a string).
+word (read as a string) — except where the left is a datetime, a number or a
+counter: there a bare word names another field or counter, or ``now`` (the
+time of the step), so that ``delivered_at <= promised_at`` and
+``promised_at > now`` compare the case's own values. (The mapping form says
+so explicitly: ``{field: delivered_at, op: "<=", value_field: promised_at}``.)
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from cswork.definition.expressions import (
     COMPARISON_OPS,
@@ -41,6 +53,8 @@ __all__ = [
     "COMPARISON_OPS",
     "MAX_DEPTH",
     "NAME_PATTERN",
+    "NOW",
+    "REFERABLE",
     "AllOf",
     "AnyOf",
     "Check",
@@ -56,6 +70,7 @@ __all__ = [
     "finite",
     "nesting",
     "parse_condition",
+    "reference",
     "render",
     "satisfying_values",
 ]
@@ -86,13 +101,50 @@ class _Node(BaseModel):
 
 
 class Compare(_Node):
-    """Compare a field (or counter) of the case with a literal."""
+    """Compare a field (or counter) of the case with a literal or another value."""
 
     field: Name = Field(description="The field or counter on the left.")
     op: Op = Field(description="The comparison.")
     value: Annotated[Literal_ | list[Literal_], BeforeValidator(finite)] = Field(
         default=None, description="The literal on the right (a list for in)."
     )
+    value_field: Name | None = Field(
+        default=None,
+        description="Compare with this field or counter of the case instead, or "
+        "with 'now' (the time of the step).",
+    )
+
+    @model_validator(mode="after")
+    def _one_right(self) -> Compare:
+        if self.value_field is not None and self.value is not None:
+            raise ValueError("a comparison has a 'value' or a 'value_field', not both")
+        return self
+
+
+#: What the right of a comparison may name: another field or counter, or now.
+NOW = "now"
+#: Field types whose comparisons read a bare word as a reference.
+REFERABLE = frozenset({"datetime", "integer", "number", "counter"})
+
+
+def reference(cmp: Compare, kinds: Mapping[str, str]) -> str | None:
+    """The field, counter or ``now`` the right of ``cmp`` names, or None (a literal).
+
+    Args:
+        cmp: the comparison.
+        kinds: field and counter names → their type (``counter`` for counters).
+    """
+    if cmp.value_field is not None:
+        return cmp.value_field
+    value = cmp.value
+    if (
+        isinstance(value, str)
+        and cmp.op in ("==", "!=", ">", ">=", "<", "<=")
+        and kinds.get(cmp.field) in REFERABLE
+        and (value == NOW or value in kinds)
+    ):
+        return value
+    return None
 
 
 class AllOf(_Node):
@@ -214,6 +266,8 @@ def render(cond: Condition) -> str:
     if isinstance(cond, Compare):
         if cond.op in ("is set", "is not set"):
             return f"{cond.field} {cond.op}"
+        if cond.value_field is not None:
+            return f"{cond.field} {cond.op} {cond.value_field}"
         return f"{cond.field} {cond.op} {_lit(cond.value)}"
     if isinstance(cond, Check):
         return f"{cond.check}()"

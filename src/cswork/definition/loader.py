@@ -61,8 +61,10 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
         raise DefinitionError(_in_order(problems)) from None
     loaded: Loaded
     if isinstance(definition, Workflow):
-        loaded = LoadedWorkflow(definition, source)
-        problems += check_workflow(definition, source)
+        found = check_workflow(definition, source)
+        problems += [p for p in found if p.severity == "error"]
+        warnings = tuple(p for p in found if p.severity == "warning")
+        loaded = LoadedWorkflow(definition, source, warnings)
     else:
         loaded = LoadedCalendar(definition, source)
     if problems:
@@ -170,8 +172,15 @@ def yaml_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     return files
 
 
-def load_paths(paths: Iterable[str | os.PathLike[str]]) -> DefinitionSet:
+def load_paths(
+    paths: Iterable[str | os.PathLike[str]], *, strict: bool = False
+) -> DefinitionSet:
     """Load every YAML file in the given files and directories.
+
+    Args:
+        paths: files and directories (searched recursively).
+        strict: treat warnings (states a case may wait in for ever or without
+            an owner) as problems too.
 
     Raises:
         DefinitionError: with every problem of every file.
@@ -191,6 +200,8 @@ def load_paths(paths: Iterable[str | os.PathLike[str]]) -> DefinitionSet:
             calendars.append(loaded)
     result = DefinitionSet(tuple(workflows), tuple(calendars))
     problems += check_set(result)
+    if strict:
+        problems += result.warnings
     if problems:
         raise DefinitionError(problems)
     return result

@@ -12,37 +12,36 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     BeforeValidator,
-    Discriminator,
     Field,
-    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from cswork.definition._base import Count, DurationText, StrictBool, _Model
-from cswork.definition.calendar_model import CalendarDef
-from cswork.definition.conditions import (
-    NAME_PATTERN,
-    Condition,
-    FiniteFloat,
-    Name,
-    coerce_condition,
-    finite,
+from cswork.definition._base import Count, StrictBool, _Model
+from cswork.definition.actions import (
+    Action,
+    Assign,
+    Call,
+    ConditionField,
+    CopyFrom,
+    Fire,
+    FromField,
+    Increment,
+    Notify,
+    Reset,
+    Scalar,
+    SetData,
+    StartCase,
 )
+from cswork.definition.calendar_model import CalendarDef
+from cswork.definition.conditions import NAME_PATTERN, FiniteFloat, Name
+from cswork.definition.deadline_model import Deadline, FromEvent, OffHours, Warn
 from cswork.definition.hints import Refusal
 from cswork.definition.slips import name_hint
 
 #: Steps (a transition times the states it leaves from) a workflow may have.
 MAX_STEPS = 100_000
-
-ConditionField = Annotated[
-    Condition,
-    BeforeValidator(coerce_condition, json_schema_input_type=Condition | str),
-]
-
-
-Scalar: TypeAlias = Annotated[str | int | float | bool | None, BeforeValidator(finite)]
 MAX_VERSION = 2**31 - 1  # what every store's integer column holds
 
 
@@ -110,6 +109,19 @@ class State(_Model):
         description="For final states, how the case ended (e.g. resolved), "
         "used by reports.",
     )
+    waits: Literal["customer"] | None = Field(
+        default=None,
+        description="The case waits for the customer here; a deadline watching "
+        "the state is its reminder.",
+    )
+    unbounded: str | None = Field(
+        default=None,
+        description="Why the case may stay here without a deadline watching it.",
+    )
+    unowned: str | None = Field(
+        default=None,
+        description="Why the case may be here without an owner (e.g. a queue).",
+    )
 
     @model_validator(mode="after")
     def _not_both(self) -> State:
@@ -117,92 +129,9 @@ class State(_Model):
             raise ValueError("a state cannot be both initial and final")
         if self.outcome and not self.final:
             raise ValueError("only final states have an 'outcome'")
+        if self.final and (self.waits or self.unbounded or self.unowned):
+            raise ValueError("a final state waits for nothing")
         return self
-
-
-# ----------------------------------------------------------------- actions
-class _Action(_Model):
-    when: ConditionField | None = Field(
-        default=None, description="Only do this when the condition holds."
-    )
-
-
-class Notify(_Action):
-    """Tell the people in some roles (through the program's notifier)."""
-
-    notify: NameList = Field(min_length=1, description="The roles to notify.")
-    message: str = ""
-
-
-class SetData(_Action):
-    """Set case data fields to fixed values."""
-
-    set: dict[Name, Scalar] = Field(min_length=1)
-
-
-class Increment(_Action):
-    """Add one to a counter."""
-
-    increment: Name
-
-
-class Call(_Action):
-    """Call an action hook the program registered (after the commit)."""
-
-    call: Name
-
-
-class Fire(_Action):
-    """Fire an event as the system (only in a deadline's ``on_due``)."""
-
-    fire: Name
-
-
-class StartCase(_Action):
-    """Start a linked case of another workflow (after the commit)."""
-
-    start_case: Name = Field(description="The workflow to start.")
-    copy_fields: list[Name] = Field(
-        default_factory=list,
-        alias="copy",
-        description="Fields copied from this case (same names in both).",
-    )
-    link: Name | None = Field(
-        default=None, description="Field of the new case that gets this case's id."
-    )
-
-
-def _action_tag(value: Any) -> str | None:
-    keys = ("notify", "set", "increment", "call", "fire", "start_case")
-    if isinstance(value, dict):
-        return next((k for k in keys if k in value), None)
-    names: dict[type, str] = {
-        Notify: "notify",
-        SetData: "set",
-        Increment: "increment",
-        Call: "call",
-        Fire: "fire",
-        StartCase: "start_case",
-    }
-    return names.get(type(value))
-
-
-Action: TypeAlias = Annotated[
-    Annotated[Notify, Tag("notify")]
-    | Annotated[SetData, Tag("set")]
-    | Annotated[Increment, Tag("increment")]
-    | Annotated[Call, Tag("call")]
-    | Annotated[Fire, Tag("fire")]
-    | Annotated[StartCase, Tag("start_case")],
-    Discriminator(
-        _action_tag,
-        custom_error_type="action",
-        custom_error_message=(
-            "an action is a mapping with one of: notify, set, increment, call, "
-            "fire, start_case"
-        ),
-    ),
-]
 
 
 # ------------------------------------------------------------- transitions
@@ -212,7 +141,17 @@ class Start(_Model):
     roles: NameList = Field(min_length=1)
     requires: NameList = Field(default_factory=list)
     optional: NameList = Field(default_factory=list)
+    requires_when: dict[Name, ConditionField] = Field(
+        default_factory=dict,
+        description="Fields required only when their condition holds.",
+    )
+    when: ConditionField | None = Field(
+        default=None, description="A case may start only if this holds."
+    )
     actions: list[Action] = Field(default_factory=list)
+    assign: Assign | None = Field(
+        default=None, description="The new case's owner and unit."
+    )
 
 
 class Transition(_Model):
@@ -236,10 +175,25 @@ class Transition(_Model):
     optional: NameList = Field(
         default_factory=list, description="Fields that may be given with it."
     )
+    requires_when: dict[Name, ConditionField] = Field(
+        default_factory=dict,
+        description="Fields required only when their condition holds (on the "
+        "case's data merged with the step's).",
+    )
     when: ConditionField | None = Field(
         default=None, description="The step is allowed only if this holds."
     )
+    only: Literal["owner", "unit"] | None = Field(
+        default=None,
+        description="Besides a role: only the case's owner, or only members of "
+        "the case's unit, may take the step.",
+    )
     actions: list[Action] = Field(default_factory=list)
+    assign: Assign | None = Field(
+        default=None,
+        description="After the actions: who owns the case and which unit is "
+        "responsible.",
+    )
     tags: NameList = Field(
         default_factory=list,
         description="Labels for reports: first_response, reopen, resolve, ...",
@@ -253,84 +207,6 @@ class Transition(_Model):
             if item != "*" and not re.match(NAME_PATTERN, item):
                 raise Refusal(f"{item!r} is not a state name", name_hint(item))
         return value
-
-
-# --------------------------------------------------------------- deadlines
-class Warn(_Model):
-    """An early warning before a deadline falls due."""
-
-    before: DurationText | None = Field(
-        default=None, description="Warn this long before the due time."
-    )
-    percent: Count | None = Field(
-        default=None, ge=1, le=99, description="Warn when this share has elapsed."
-    )
-    notify: NameList = Field(min_length=1, description="The roles to warn.")
-
-    @model_validator(mode="after")
-    def _one_of(self) -> Warn:
-        if (self.before is None) == (self.percent is None):
-            raise ValueError("a warning has exactly one of 'before' or 'percent'")
-        return self
-
-
-class Deadline(_Model):
-    """A time limit that runs while a case is in some states."""
-
-    title: str = ""
-    scope: NameList = Field(
-        min_length=1,
-        description="Armed when the case enters these states, cancelled when "
-        "it leaves them.",
-    )
-    when: ConditionField | None = Field(
-        default=None, description="Armed only if this holds on entering."
-    )
-    after: DurationText | None = Field(
-        default=None, description="Due this long after entering the scope."
-    )
-    at: Name | None = Field(
-        default=None, description="Due at the time in this datetime field."
-    )
-    every: DurationText | None = Field(
-        default=None,
-        description="A recurring obligation: one period after another.",
-    )
-    basis: Literal["working", "wall"] | None = Field(
-        default=None, description="Count working time or wall-clock time."
-    )
-    calendar: Name | None = Field(
-        default=None, description="The calendar for working time."
-    )
-    met_by: NameList = Field(
-        default_factory=list,
-        description="Events that meet the deadline (or the current period).",
-    )
-    warn: Warn | None = None
-    on_due: list[Action] = Field(
-        default_factory=list,
-        description="What happens when it falls due (the breach is always recorded).",
-    )
-
-    @model_validator(mode="after")
-    def _kind(self) -> Deadline:
-        kinds = [k for k in ("after", "at", "every") if getattr(self, k) is not None]
-        if len(kinds) != 1:
-            raise ValueError("a deadline has exactly one of 'after', 'at' or 'every'")
-        if self.at is None and self.basis is None:
-            raise ValueError("say which time counts: 'basis: working' or 'basis: wall'")
-        if self.at is not None and self.basis is not None:
-            raise ValueError("'basis' does not apply to a deadline given by 'at'")
-        if self.every is not None and not self.met_by:
-            raise ValueError("a recurring deadline ('every') needs 'met_by' events")
-        return self
-
-    @property
-    def kind(self) -> Literal["after", "at", "every"]:
-        """Which of the three kinds of deadline this is."""
-        if self.at is not None:
-            return "at"
-        return "every" if self.every is not None else "after"
 
 
 # ---------------------------------------------------------------- workflow
@@ -362,6 +238,16 @@ class Workflow(_Model):
     )
     roles: dict[Name, str] = Field(
         min_length=1, description="Role id → what people in it do."
+    )
+    on_call: NameList = Field(
+        default_factory=list,
+        description="Roles told as well when a notice that cannot wait goes out "
+        "outside working time.",
+    )
+    outcomes: dict[Name, Literal["good", "neutral", "bad"]] = Field(
+        default_factory=dict,
+        description="How reports count each final outcome (default: resolved is "
+        "good; transferred, withdrawn and merged neutral; others bad).",
     )
     fields: dict[Name, DataField] = Field(default_factory=dict)
     counters: dict[Name, Counter] = Field(default_factory=dict)
@@ -406,16 +292,23 @@ Document: TypeAlias = Workflow | CalendarDef
 
 __all__ = [
     "Action",
+    "Assign",
     "CalendarDef",
     "Call",
     "ConditionField",
+    "CopyFrom",
     "Counter",
     "DataField",
     "Deadline",
     "Document",
     "Fire",
+    "FromEvent",
+    "FromField",
     "Increment",
     "Notify",
+    "OffHours",
+    "Reset",
+    "Scalar",
     "SetData",
     "Start",
     "StartCase",

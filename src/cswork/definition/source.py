@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from cswork.definition._yaml import Mark, Path, Positions
 from cswork.definition.model import CalendarDef, Workflow
@@ -37,18 +38,28 @@ class Source:
         hint: str = "",
         *,
         key: bool = False,
+        warning: bool = False,
     ) -> Problem:
         """A problem located at ``path`` (the key itself when ``key``)."""
         line, col = self.mark(path, key=key)
-        return Problem(self.file, line + 1, col + 1, message, hint)
+        severity: Literal["error", "warning"] = "warning" if warning else "error"
+        return Problem(self.file, line + 1, col + 1, message, hint, severity)
 
 
 @dataclass(frozen=True)
 class LoadedWorkflow:
-    """A validated workflow and where it came from."""
+    """A validated workflow, where it came from, and what it should look at.
+
+    Attributes:
+        definition: the workflow.
+        source: its file and positions.
+        warnings: problems that do not stop it from running (states a case
+            may wait in for ever, or without an owner).
+    """
 
     definition: Workflow
     source: Source
+    warnings: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,3 +79,8 @@ class DefinitionSet:
 
     workflows: tuple[LoadedWorkflow, ...]
     calendars: tuple[LoadedCalendar, ...]
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """Every warning of every workflow, by file then position."""
+        return tuple(p for w in self.workflows for p in w.warnings)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -24,22 +24,47 @@ from transitions import Machine
 
 from cswork.definition.conditions import Condition, render
 from cswork.definition.durations import Duration, parse_duration
-from cswork.definition.model import Action, Deadline, Workflow
+from cswork.definition.model import (
+    Action,
+    Assign,
+    Deadline,
+    FromEvent,
+    FromField,
+    SetData,
+    Workflow,
+)
 from cswork.engine.guards import (
     Predicate,
     Validator,
     compile_condition,
+    to_utc_text,
     validator_for,
 )
 from cswork.engine.hooks import ConditionFn
+from cswork.records import Scalar
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledAction:
-    """An action with its condition compiled."""
+    """An action with its condition compiled (and a ``set``'s values normalised)."""
 
     action: Action
     when: Predicate | None
+    values: Mapping[str, Scalar] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """What a step's ``assign`` does: (field, value) pairs, in order.
+
+    A value is ``ACTOR`` (the acting person's id), ``("field", NAME)`` (the
+    value of a field after the step's actions), a literal unit id, or None.
+    """
+
+    gives: tuple[tuple[str, object], ...]
+
+
+ACTOR = "\x00actor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +83,9 @@ class CompiledStep:
             ``when_text`` as written.
         actions: its actions, compiled.
         tags: its report tags.
+        only: ``owner`` or ``unit`` when only those may take it, else None.
+        requires_when: fields required when their condition holds.
+        assign: its ``assign``, or None.
     """
 
     index: int
@@ -72,11 +100,23 @@ class CompiledStep:
     when_text: str
     actions: tuple[CompiledAction, ...]
     tags: tuple[str, ...]
+    only: str | None = None
+    requires_when: tuple[tuple[str, Predicate, str], ...] = ()
+    assign: Assignment | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledDeadline:
-    """A deadline with its scope, timing and actions ready to use."""
+    """A deadline with its scope, timing and actions ready to use.
+
+    Attributes:
+        anchor: what the count starts from: ``scope``, ``start``,
+            ``event:NAME`` or ``field:NAME``.
+        off_hours: the timing used when the count starts outside working
+            time, and its basis (or None).
+        not_before: a window's opening, after the start of the count.
+        offset: an ``at`` deadline's shift, and its basis.
+    """
 
     name: str
     position: int
@@ -88,6 +128,11 @@ class CompiledDeadline:
     warn_before: Duration | None
     met_by: frozenset[str]
     on_due: tuple[CompiledAction, ...]
+    anchor: str = "scope"
+    off_hours: tuple[Duration, str] | None = None
+    not_before: Duration | None = None
+    offset: Duration | None = None
+    met_in: frozenset[str] = frozenset()
 
 
 def canonical_json(wf: Workflow) -> str:
@@ -118,10 +163,16 @@ class CompiledWorkflow:
             name: validator_for(spec) for name, spec in wf.fields.items()
         }
         self._conditions = conditions
+        start = wf.start
         self.start = self._compile_step(
-            -1, "start", (), self.initial, wf.start.roles, wf.start.requires,
-            wf.start.optional, None, wf.start.actions, (),
+            -1, "start", (), self.initial, start.roles, start.requires,
+            start.optional, start.when, start.actions, (),
         )  # fmt: skip
+        self.start = replace(
+            self.start,
+            requires_when=self._requires_when(start.requires_when),
+            assign=_assignment(start.assign, self.owner_field, self.unit_field),
+        )
         self.steps = tuple(self._transition(i) for i in range(len(wf.transitions)))
         self.dispatch: dict[str, dict[str, tuple[CompiledStep, ...]]] = {
             s: {} for s in wf.states
@@ -133,23 +184,67 @@ class CompiledWorkflow:
         self.deadlines = {
             n: self._deadline(i, n, d) for i, (n, d) in enumerate(wf.deadlines.items())
         }
+        #: Events that meet a window deadline that refuses early steps.
+        self.windows: dict[str, tuple[CompiledDeadline, ...]] = {}
+        for d in self.deadlines.values():
+            if d.not_before is not None and d.spec.early == "refuse":
+                for ev in d.met_by:
+                    self.windows[ev] = (*self.windows.get(ev, ()), d)
+        #: Events some deadline counts from: the engine notes when they happen.
+        self.anchor_events = frozenset(
+            d.anchor.removeprefix("event:")
+            for d in self.deadlines.values()
+            if d.anchor.startswith("event:")
+        )
 
     # ------------------------------------------------------------ building
     def predicate(self, cond: Condition | None) -> Predicate | None:
         """Compile an optional condition."""
         if cond is None:
             return None
-        return compile_condition(cond, self.definition.fields, self._conditions)
+        wf = self.definition
+        return compile_condition(cond, wf.fields, self._conditions, wf.counters)
 
     def _actions(self, actions: list[Action]) -> tuple[CompiledAction, ...]:
-        return tuple(CompiledAction(a, self.predicate(a.when)) for a in actions)
+        return tuple(
+            CompiledAction(a, self.predicate(a.when), self._set_values(a))
+            for a in actions
+        )
+
+    def _set_values(self, action: Action) -> Mapping[str, Scalar] | None:
+        """A ``set`` action's values as a step would store them (datetimes in UTC)."""
+        if not isinstance(action, SetData):
+            return None
+        fields = self.definition.fields
+        return {
+            name: to_utc_text(v)
+            if isinstance(v, str) and name in fields and fields[name].type == "datetime"
+            else v
+            for name, v in action.set.items()
+        }
 
     def _transition(self, i: int) -> CompiledStep:
         t = self.definition.transitions[i]
-        return self._compile_step(
+        step = self._compile_step(
             i, t.event, t.from_, t.to, t.roles, t.requires, t.optional, t.when,
             t.actions, t.tags,
         )  # fmt: skip
+        return replace(
+            step,
+            only=t.only,
+            requires_when=self._requires_when(t.requires_when),
+            assign=_assignment(t.assign, self.owner_field, self.unit_field),
+        )
+
+    def _requires_when(
+        self, given: Mapping[str, Condition]
+    ) -> tuple[tuple[str, Predicate, str], ...]:
+        out = []
+        for name, cond in given.items():
+            pred = self.predicate(cond)
+            assert pred is not None  # noqa: S101 - a condition compiles
+            out.append((name, pred, render(cond)))
+        return tuple(out)
 
     def _compile_step(
         self,
@@ -180,6 +275,13 @@ class CompiledWorkflow:
         )
 
     def _deadline(self, position: int, name: str, d: Deadline) -> CompiledDeadline:
+        anchor = d.from_
+        if isinstance(anchor, FromEvent):
+            anchor_text = f"event:{anchor.event}"
+        elif isinstance(anchor, FromField):
+            anchor_text = f"field:{anchor.field}"
+        else:
+            anchor_text = anchor
         return CompiledDeadline(
             name=name,
             position=position,
@@ -193,6 +295,15 @@ class CompiledWorkflow:
             ),
             met_by=frozenset(d.met_by),
             on_due=self._actions(d.on_due),
+            anchor=anchor_text,
+            off_hours=(
+                (parse_duration(d.off_hours.after), d.off_hours.basis)
+                if d.off_hours
+                else None
+            ),
+            not_before=parse_duration(d.not_before) if d.not_before else None,
+            offset=parse_duration(d.offset, signed=True) if d.offset else None,
+            met_in=frozenset(d.met_in),
         )
 
     # ------------------------------------------------------------- queries
@@ -266,3 +377,33 @@ def _reference_guard(step: CompiledStep) -> Callable[[Any], bool]:
         return False
 
     return guard
+
+
+def _assignment(
+    assign: Assign | None, owner: str | None, unit: str | None
+) -> Assignment | None:
+    """A step's ``assign`` as (field, value) pairs for the planner."""
+    if assign is None:
+        return None
+    gives: list[tuple[str, object]] = []
+    for key, value in assign.gives():
+        field = owner if key == "owner" else unit
+        if field is None:
+            continue  # the checks refuse this; nothing to do
+        if value == "actor":
+            gives.append((field, ACTOR))
+        elif isinstance(value, FromField):
+            gives.append((field, ("field", value.field)))
+        else:
+            gives.append((field, value))
+    return Assignment(tuple(gives))
+
+
+def opens_field(deadline: str) -> str:
+    """The case data field that holds when a window deadline opens."""
+    return f"_opens_{deadline}"
+
+
+def stamp_field(event: str) -> str:
+    """The case data field that holds when an event last happened."""
+    return f"_at_{event}"

@@ -9,7 +9,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cswork.definition.model import Call, Fire, Increment, Notify, SetData, StartCase
+from cswork.definition.model import (
+    Call,
+    Fire,
+    Increment,
+    Notify,
+    Reset,
+    SetData,
+    StartCase,
+)
 from cswork.engine.compile import CompiledAction
 from cswork.engine.guards import ViewFn
 from cswork.records import JSON, Actor, OutboxItem, OutboxKind, Scalar
@@ -22,10 +30,12 @@ class Handover:
     Attributes:
         workflow_id: the workflow of the new case.
         data: the data it starts with (copied fields and the link).
+        back_link: the field of this case that gets the new case's id, if any.
     """
 
     workflow_id: str
     data: dict[str, JSON]
+    back_link: str | None = None
 
 
 @dataclass(slots=True)
@@ -68,16 +78,15 @@ def apply_actions(
             continue
         a = ca.action
         if isinstance(a, SetData):
-            fx.set(dict(a.set))
-        elif isinstance(a, Increment):
-            value = fx.counters.get(a.increment, 0) + 1
-            fx.counters[a.increment] = value
-            fx.counter_changes[a.increment] = value
+            fx.set(dict(ca.values if ca.values is not None else a.set))
+        elif isinstance(a, Increment | Reset):
+            name = a.increment if isinstance(a, Increment) else a.reset
+            value = fx.counters.get(name, 0) + 1 if isinstance(a, Increment) else 0
+            fx.counters[name] = value
+            fx.counter_changes[name] = value
         elif isinstance(a, Notify):
             fx.notified += [r for r in a.notify if r not in fx.notified]
-            fx.outbox.append(
-                outbox_item(ctx, "notify", roles=tuple(a.notify), message=a.message)
-            )
+            fx.outbox.append(notice_item(ctx, a.notify, a.message, a.at_any_hour))
         elif isinstance(a, Call):
             fx.outbox.append(outbox_item(ctx, "call", target=a.call))
         elif isinstance(a, StartCase):
@@ -109,11 +118,32 @@ def outbox_item(
     )
 
 
+def notice_item(
+    ctx: ActionContext, recipients: Iterable[str], message: str, at_any_hour: bool
+) -> OutboxItem:
+    """A notice for roles, the case's owner (``owner``) or a role in its unit.
+
+    The planner resolves ``owner`` and ``unit:ROLE`` to the persons and the
+    unit of the case after the step, and decides whether the notice waits
+    for working hours.
+    """
+    names = list(recipients)
+    roles = tuple(r for r in names if r != "owner" and not r.startswith("unit:"))
+    special: list[JSON] = [r for r in names if r not in roles]
+    payload: dict[str, JSON] = {"to": special, "at_any_hour": at_any_hour}
+    return outbox_item(ctx, "notify", roles=roles, message=message, payload=payload)
+
+
 def _handover(a: StartCase, fx: Effects, ctx: ActionContext) -> Handover:
-    data: dict[str, JSON] = {k: fx.data.get(k) for k in a.copy_fields}
+    data: dict[str, JSON] = {}
+    for to, frm, mapping in a.copies():
+        value = fx.data.get(frm)
+        if mapping and isinstance(value, str | int | float | bool):
+            value = mapping.get(str(value), value)
+        data[to] = value
     if a.link:
         data[a.link] = ctx.case_id
-    return Handover(a.start_case, data)
+    return Handover(a.start_case, data, a.back_link)
 
 
 def handover_item(ctx: ActionContext, h: Handover, refused: str) -> OutboxItem:

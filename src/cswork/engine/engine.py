@@ -306,8 +306,9 @@ class Engine:
                 f"case id {case_id!r:.60}: non-empty text of at most 200 characters"
             )
         planner = self._planner(workflow_id, version)
-        request = check_start(planner.wf, actor, payload)
-        change = planner.start(case_id or self.new_id(), request, self.clock.now())
+        now = self.clock.now()
+        request = check_start(planner.wf, actor, payload, now, self.hooks.conditions)
+        change = planner.start(case_id or self.new_id(), request, now)
         self.store.create_case(change)
         self._after([change])
         return change.case
@@ -400,7 +401,7 @@ class Engine:
                 raise ConflictError(case.id, "a deadline fell due meanwhile")
         planner = self._planner(case.workflow_id, case.workflow_version)
         request = check_event(
-            planner.wf, case, event, actor, payload, self.hooks.conditions
+            planner.wf, case, event, actor, payload, self.hooks.conditions, now
         )
         change = planner.event(case, request, now)
         self.store.commit(change)
@@ -578,12 +579,16 @@ class Engine:
         target = clock.now() + delta
         fired = self.run_due()
         while True:
-            nxt = self.store.next_due_at()
+            due = self.store.next_due_at()
+            held = self.store.next_outbox_at(clock.now())
+            nxt = min((t for t in (due, held) if t is not None), default=None)
             if nxt is None or nxt > target:
                 break
             if nxt > clock.now():
                 clock.set(nxt)
             fired += self.run_due()
+            if held is not None and held <= clock.now():
+                self.deliver()  # notices held for working hours, leases run out
         clock.set(target)
         return fired
 
@@ -627,31 +632,41 @@ class Engine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _after(self, changes: list[CaseChange]) -> None:
+    def _after(self, changes: list[CaseChange], *, due_now: bool = True) -> None:
         for change in changes:
             self._cache.put(change.case)
         self._outbox.after_commit(changes)
-        if self.due_listeners:
-            dues = [t.due_at for c in changes for t in _armed(c)]
-            if dues:
-                earliest = min(dues)
-                for listener in self.due_listeners:
-                    listener(earliest)
+        dues = [t.due_at for c in changes for t in _armed(c)]
+        if not dues:
+            return
+        earliest = min(dues)
+        for listener in self.due_listeners:
+            listener(earliest)
+        if due_now and earliest <= self.clock.now():
+            # A deadline armed already past (counted from acceptance, say):
+            # it falls due at once, recorded with its true due time.
+            self.run_due()
 
     # -------------------------------------------------------------- linking
     def _plan_linked(
         self, handover: Handover, actor: Actor, now: datetime, source_id: str
     ) -> CaseChange:
         planner = self._planner(handover.workflow_id)
-        request = check_start(planner.wf, actor, handover.data, check_roles=False)
+        request = check_start(
+            planner.wf, actor, handover.data, now, self.hooks.conditions,
+            check_roles=False,
+        )  # fmt: skip
         return planner.start(self.new_id(), request, now, linked_from=source_id)
 
     def _start_linked(
         self, workflow_id: str, actor: Actor, data: dict[str, object], case_id: str
     ) -> object:
         planner = self._planner(workflow_id)
-        request = check_start(planner.wf, actor, data, check_roles=False)
-        change = planner.start(case_id, request, self.clock.now())
+        now = self.clock.now()
+        request = check_start(
+            planner.wf, actor, data, now, self.hooks.conditions, check_roles=False
+        )
+        change = planner.start(case_id, request, now)
         self.store.create_case(change)
         self._after([change])
         return change.case

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cswork.calendar import AddExplanation
 from cswork.definition.durations import format_duration
+from cswork.engine.compile import CompiledDeadline, stamp_field
+from cswork.engine.deadlines import Deadlines
 from cswork.engine.plan import Planner
 from cswork.errors import CsworkError
 from cswork.records import Case, Timer
@@ -55,7 +57,7 @@ def explain(
     timer = _find(timers, which, case.id)
     d = stepper.wf.deadlines[timer.deadline]
     dl = stepper.deadlines
-    start = timer.armed_at
+    start, counted = _start(d, case, timer)
     if timer.kind == "period" and timer.period > 1:
         # The period before, in this chain: a case that left the scope and came
         # back has older chains with the same period numbers. A chain's next
@@ -83,9 +85,28 @@ def explain(
         body = [f"due {timer.due_at.isoformat()}"]
     else:
         basis = d.spec.basis or "wall"
-        span = dl.total(d)
-        if timer.kind == "warn":
-            span = _warn_span(stepper, timer, start, d.name)
+        cal_of = dl.calendars[d.name]
+        if d.off_hours is not None and not cal_of.is_working_time(start):
+            basis = d.off_hours[1]
+            head.append(
+                f"the count started outside working time: {d.spec.off_hours.after} "  # type: ignore[union-attr]
+                f"of {basis} time instead"
+            )
+        if d.anchor != "scope":
+            head.append(f"counted from {counted} ({start.isoformat()})")
+        end = timer.due_at
+        if d.spec.on_working_day and timer.kind != "warn":
+            moved = [t for t in [_unrolled(dl, d, start, basis)] if t and t != end]
+            if moved:
+                head.append(
+                    f"{moved[0].isoformat()} is outside working time: moved to the "
+                    "start of the next working period"
+                )
+                end = moved[0]
+        if basis == "working":
+            span = cal_of.working_time_between(start, end)
+        else:
+            span = end - start
         head.append(
             f"basis: {basis} time"
             + (
@@ -95,13 +116,13 @@ def explain(
             )
         )
         if basis == "working":
-            cal = dl.calendars[d.name].explain_add(start, span)
+            cal = cal_of.explain_add(start, span)
             body = cal.lines()
         else:
             body = [
                 f"start {start.isoformat()}",
                 f"+ {format_duration(span)} on the wall clock",
-                f"due {timer.due_at.isoformat()}",
+                f"due {end.isoformat()}",
             ]
     return Explanation(
         case.id,
@@ -130,9 +151,26 @@ def _find(timers: Sequence[Timer], which: str, case_id: str) -> Timer:
     return max(named, key=lambda t: (t.armed_at, t.period))
 
 
-def _warn_span(stepper: Planner, timer: Timer, start: datetime, name: str) -> timedelta:
-    if stepper.wf.deadlines[name].spec.basis == "working":
-        return stepper.deadlines.calendars[name].working_time_between(
-            start, timer.due_at
-        )
-    return timer.due_at - start
+def _start(d: CompiledDeadline, case: Case, timer: Timer) -> tuple[datetime, str]:
+    """When the deadline's count started, and what that moment was."""
+    if d.anchor == "start":
+        return case.created_at, "the case's start (acceptance)"
+    kind, _, name = d.anchor.partition(":")
+    key = stamp_field(name) if kind == "event" else name
+    value = case.data.get(key) if kind in ("event", "field") else None
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+        if moment <= timer.armed_at:
+            what = f"event {name!r}" if kind == "event" else f"field {name!r}"
+            return moment, what
+    return timer.armed_at, "entering the deadline's scope"
+
+
+def _unrolled(
+    dl: Deadlines, d: CompiledDeadline, start: datetime, basis: str
+) -> datetime | None:
+    """The due time before ``on_working_day`` moved it (None: months)."""
+    span = d.after or d.every
+    if span is None or span.months:
+        return None
+    return dl.later(d, start, span, basis)

@@ -7,18 +7,20 @@ the hot path does no parsing and no pydantic validation.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from cswork.definition.conditions import (
+    NOW,
     AllOf,
     AnyOf,
     Check,
     Compare,
     Condition,
     Not,
+    reference,
     render,
 )
 from cswork.definition.model import DataField
@@ -209,6 +211,8 @@ def _test(cmp: Compare, is_datetime: bool) -> Callable[[Any], bool]:
     op, right = cmp.op, cmp.value
     if is_datetime and isinstance(right, str):
         right = to_utc_text(right)
+    if is_datetime and isinstance(right, list):  # stored datetimes are UTC text
+        right = [to_utc_text(v) if isinstance(v, str) else v for v in right]
     if op == "==":
         return lambda left: bool(left == right)
     if op == "!=":
@@ -231,25 +235,67 @@ def _test(cmp: Compare, is_datetime: bool) -> Callable[[Any], bool]:
     return _ordered(op, right)
 
 
+def _between(
+    cmp: Compare, ref: str, is_datetime: bool
+) -> Callable[[Mapping[str, Scalar], Mapping[str, int], ViewFn], bool]:
+    """A comparison of two values of the case, or of a datetime with now."""
+    left = _value(cmp.field)
+    right = _value(ref)
+    op = cmp.op
+
+    def test(
+        data: Mapping[str, Scalar], counters: Mapping[str, int], view: ViewFn
+    ) -> bool:
+        a = left(data, counters)
+        if ref == NOW:
+            b: Any = view().now
+        else:
+            b = right(data, counters)
+        if a is None or b is None:
+            return False  # an unset value compares with nothing
+        if is_datetime:
+            a = datetime.fromisoformat(a)
+            b = b if isinstance(b, datetime) else datetime.fromisoformat(b)
+        if op == "==":
+            return bool(a == b)
+        if op == "!=":
+            return bool(a != b)
+        return _ordered(op, b)(a)
+
+    return test
+
+
 def compile_condition(
     cond: Condition,
     fields: Mapping[str, DataField],
     registered: Mapping[str, ConditionFn],
+    counters: Collection[str] = (),
 ) -> Predicate:
-    """Turn a condition into a predicate over (data, counters, view)."""
+    """Turn a condition into a predicate over (data, counters, view).
+
+    ``counters`` are the workflow's counter names: a comparison's right side
+    may name one (or another field, or ``now``) instead of a literal.
+    """
     if isinstance(cond, Compare):
-        get = _value(cond.field)
         spec = fields.get(cond.field)
-        test = _test(cond, spec is not None and spec.type == "datetime")
+        is_datetime = spec is not None and spec.type == "datetime"
+        kinds = {n: f.type for n, f in fields.items()} | dict.fromkeys(
+            counters, "counter"
+        )
+        ref = reference(cond, kinds)
+        if ref is not None:
+            return _between(cond, ref, is_datetime)
+        get = _value(cond.field)
+        test = _test(cond, is_datetime)
         return lambda data, counters, view: test(get(data, counters))
     if isinstance(cond, Check):
         fn = registered[cond.check]
         return lambda data, counters, view: bool(fn(view()))
     if isinstance(cond, Not):
-        inner = compile_condition(cond.not_, fields, registered)
+        inner = compile_condition(cond.not_, fields, registered, counters)
         return lambda data, counters, view: not inner(data, counters, view)
     parts = [
-        compile_condition(c, fields, registered)
+        compile_condition(c, fields, registered, counters)
         for c in (cond.all if isinstance(cond, AllOf) else cond.any)
     ]
     if isinstance(cond, AnyOf):
@@ -271,11 +317,21 @@ def explain_condition(
     refusal path; it interprets the condition rather than compiling it.
     """
     if isinstance(cond, Compare):
-        if compile_condition(cond, fields, registered)(data, counters, view):
+        if compile_condition(cond, fields, registered, counters)(data, counters, view):
             return []
         seen = counters[cond.field] if cond.field in counters else data.get(cond.field)
         shown = "not set" if seen is None else repr(seen)
-        return [f"{render(cond)} ({cond.field} is {shown})"]
+        kinds = {n: f.type for n, f in fields.items()} | dict.fromkeys(
+            counters, "counter"
+        )
+        ref = reference(cond, kinds)
+        if ref is None:
+            return [f"{render(cond)} ({cond.field} is {shown})"]
+        other: Any = view().now.isoformat() if ref == NOW else (
+            counters[ref] if ref in counters else data.get(ref)
+        )  # fmt: skip
+        other_shown = "not set" if other is None else repr(other)
+        return [f"{render(cond)} ({cond.field} is {shown}, {ref} is {other_shown})"]
     if isinstance(cond, Check):
         ok = bool(registered[cond.check](view()))
         return [] if ok else [f"{cond.check}() returned false"]

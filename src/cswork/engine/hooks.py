@@ -37,6 +37,7 @@ class CaseView:
         data: the case data merged with the step's data.
         counters: the counters before the step.
         payload: only the data given with this step.
+        now: the time of the step (aware, UTC).
     """
 
     case_id: str
@@ -47,19 +48,28 @@ class CaseView:
     data: Mapping[str, Scalar]
     counters: Mapping[str, int]
     payload: Mapping[str, Scalar]
+    now: datetime
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """A notification for people in some roles.
+    """A notification for people: holders of roles, named persons, roles in a unit.
+
+    The embedding program looks up the addresses in its own user directory.
 
     Attributes:
         id: the outbox id (an idempotency key: it may be delivered twice).
         case_id: the case.
-        roles: the roles to tell.
+        roles: the roles to tell (everyone holding one).
         reason: the event or deadline behind it.
         message: text from the workflow (may be empty).
-        at: when the step that caused it committed.
+        at: when the step that caused it committed (also when the notice
+            waited for working hours).
+        persons: person ids to tell (the case's owner).
+        unit: the unit whose ``unit_roles`` to tell, or None.
+        unit_roles: roles to tell within ``unit``.
+        held_until: when a notice made outside working time was released, or
+            None if it went at once.
     """
 
     id: str
@@ -68,6 +78,10 @@ class Notice:
     reason: str
     message: str
     at: datetime
+    persons: tuple[str, ...] = ()
+    unit: str | None = None
+    unit_roles: tuple[str, ...] = ()
+    held_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,8 +214,8 @@ class Outbox:
         self._finalizer = weakref.finalize(self, _close, self._deliverer, self._acks)
 
     def after_commit(self, changes: Iterable[CaseChange]) -> None:
-        """Deliver the (leased) items of committed changes."""
-        items = [i for c in changes for i in _items(c)]
+        """Deliver the (leased) items of committed changes (not the held ones)."""
+        items = [i for c in changes for i in _items(c) if i.not_before is None]
         if not items:
             return
         if self.delivery == "background":
@@ -269,11 +269,7 @@ class Outbox:
         """Deliver one item; False (and a log entry) if it failed."""
         try:
             if item.kind == "notify":
-                notice = Notice(
-                    item.id, item.case_id, item.roles, item.reason, item.message,
-                    item.created_at,
-                )  # fmt: skip
-                self.notifier.notify(notice)
+                self.notifier.notify(_notice(item))
             elif item.kind == "call":
                 self.hooks.actions[item.target](HookCall(
                     item.id, item.case_id, item.target, item.reason, item.created_at,
@@ -316,6 +312,22 @@ class Outbox:
             )
             return False
         return True
+
+
+def _notice(item: OutboxItem) -> Notice:
+    p = item.payload
+    persons = p.get("persons")
+    unit_roles = p.get("unit_roles")
+    unit = p.get("unit")
+    return Notice(
+        item.id, item.case_id, item.roles, item.reason, item.message, item.created_at,
+        persons=tuple(x for x in persons if isinstance(x, str))
+        if isinstance(persons, list) else (),
+        unit=unit if isinstance(unit, str) else None,
+        unit_roles=tuple(x for x in unit_roles if isinstance(x, str))
+        if isinstance(unit_roles, list) else (),
+        held_until=item.not_before,
+    )  # fmt: skip
 
 
 def _close(deliverer: _Deliverer, acks: _Acks) -> None:

@@ -14,15 +14,15 @@ from functools import lru_cache
 
 from cswork.calendar import WorkingCalendar
 from cswork.engine.check import Request, check_event
-from cswork.engine.compile import CompiledWorkflow
-from cswork.engine.deadlines import Deadlines, TimerPlan
+from cswork.engine.compile import ACTOR, CompiledStep, CompiledWorkflow, stamp_field
+from cswork.engine.deadlines import Deadlines, StepFacts, TimerPlan
 from cswork.engine.effects import (
     ActionContext,
     Effects,
     Handover,
     apply_actions,
     handover_item,
-    outbox_item,
+    notice_item,
 )
 from cswork.engine.guards import ViewFn
 from cswork.engine.hooks import CaseView, ConditionFn
@@ -35,7 +35,7 @@ from cswork.records import (
     CaseChange,
     HistoryEntry,
     HistoryKind,
-    OutboxItem,
+    Scalar,
     Timer,
     new_case,
     new_change,
@@ -66,13 +66,15 @@ class Planner:
         self.new_id = new_id
         self.conditions = conditions
         self.deadlines = Deadlines(wf, calendars, new_id)
+        self.calendar = calendars[wf.definition.calendar]
+        self.on_call = tuple(wf.definition.on_call)
         self._linked = linked
         self.owner = owner
         self.lease = lease
 
     def _view(
         self, case_id: str, state: str, event: str, actor: Actor, fx: Effects,
-        payload: Mapping[str, object],
+        payload: Mapping[str, object], now: datetime,
     ) -> ViewFn:  # fmt: skip
         wid = self.wf.id
         return lambda: CaseView(
@@ -84,6 +86,7 @@ class Planner:
             fx.data,
             fx.counters,
             payload,  # type: ignore[arg-type]
+            now,
         )
 
     def _person(self, data: Mapping[str, object], name: str | None) -> str | None:
@@ -111,15 +114,18 @@ class Planner:
             data=request.data, counters=counters, changes=dict(request.payload)
         )
         fx.counter_changes = dict(counters)
-        view = self._view(case_id, "", "start", actor, fx, request.payload)
+        view = self._view(case_id, "", "start", actor, fx, request.payload, now)
         ctx = ActionContext(case_id, "start", actor, now, self.new_id, view)
         apply_actions(wf.start.actions, fx, ctx)
+        self._assign(request.step, fx, actor)
+        linked = self._handovers(fx, ctx, strict=True)
+        facts = StepFacts(case_id, None, wf.initial, "start", now, now)
         plan = self.deadlines.plan(
-            case_id=case_id, before=None, after=wf.initial, event="start", armed={},
-            ids={}, changes=fx.changes, data=fx.data, counters=fx.counters, now=now,
-            view=view,
-        )  # fmt: skip
-        plan = plan or TimerPlan(armed={}, ids={})
+            facts, {}, {}, fx.changes, fx.data, fx.counters, view
+        ) or TimerPlan(armed={}, ids={})
+        if plan.data:
+            fx.set(plan.data)
+        self._notices(fx, now)
         case = Case(
             id=case_id,
             workflow_id=wf.id,
@@ -144,7 +150,6 @@ class Planner:
         entry = _entry(
             case, None, 1, now, "start", "start", actor, wf.initial, fx, detail
         )
-        linked = self._handovers(fx, ctx, strict=True)
         owner, until = self._lease(fx, linked, now)
         return CaseChange(
             case=case,
@@ -170,18 +175,26 @@ class Planner:
             counters=dict(case.counters),
             changes=dict(request.payload),
         )
-        view = self._view(case.id, case.state, step.event, actor, fx, request.payload)
+        view = self._view(
+            case.id, case.state, step.event, actor, fx, request.payload, now
+        )
         ctx = ActionContext(case.id, step.event, actor, now, self.new_id, view)
         apply_actions(step.actions, fx, ctx)
-        dest = step.dest or case.state
-        plan = self.deadlines.plan(
-            case_id=case.id, before=case.state, after=dest, event=step.event,
-            armed=case.armed, ids=case.timer_ids, changes=fx.changes, data=fx.data,
-            counters=fx.counters, now=now, view=view,
-        )  # fmt: skip
+        self._assign(step, fx, actor)
+        if step.event in self.wf.anchor_events:
+            fx.set({stamp_field(step.event): now.isoformat()})
         linked = self._handovers(fx, ctx, strict=True)
+        dest = step.dest or case.state
+        facts = StepFacts(case.id, case.state, dest, step.event, case.created_at, now)
+        plan = self.deadlines.plan(
+            facts, case.armed, case.timer_ids, fx.changes, fx.data, fx.counters, view
+        )
+        if plan is not None and plan.data:
+            fx.set(plan.data)
+        self._notices(fx, now)
+        breaches = plan.breaches if plan is not None else 0
         return self._finish(case, now, "event", step.event, actor, dest, fx, plan,
-                            linked=linked)  # fmt: skip
+                            linked=linked, breaches=breaches)  # fmt: skip
 
     # ---------------------------------------------------------------- timer
     def timer(
@@ -200,7 +213,7 @@ class Planner:
         }
         if worker:
             detail["worker"] = worker
-        view = self._view(case.id, case.state, d.name, SYSTEM_ACTOR, fx, {})
+        view = self._view(case.id, case.state, d.name, SYSTEM_ACTOR, fx, {}, now)
         ctx = ActionContext(case.id, d.name, SYSTEM_ACTOR, now, self.new_id, view)
         breaches = 0
         kind: HistoryKind
@@ -212,8 +225,14 @@ class Planner:
             detail["deadline_due_at"] = due.isoformat() if due else None
             if ids:
                 plan.ids[d.name] = tuple(i for i in ids if i != timer.id)
-            fx.notified = list(d.spec.warn.notify)
-            fx.outbox.append(_warning(ctx, tuple(d.spec.warn.notify), d.spec.title))
+            warn = d.spec.warn
+            fx.notified = list(warn.notify)
+            text = f"deadline {d.name!r}" + (
+                f" ({d.spec.title})" if d.spec.title else ""
+            )
+            fx.outbox.append(
+                notice_item(ctx, warn.notify, f"{text} is near", warn.at_any_hour)
+            )
         elif timer.kind == "due":
             kind, breaches = "deadline", 1
             detail["outcome"] = "breached"
@@ -238,12 +257,64 @@ class Planner:
             if breaches:
                 apply_actions(d.on_due, fx, ctx)
         linked = self._handovers(fx, ctx, strict=False)
+        self._notices(fx, now)
         return self._finish(
             case, now, kind, d.name, SYSTEM_ACTOR, case.state, fx, plan,
             breaches=breaches, detail=detail, fired_timer=timer.id, linked=linked,
         )  # fmt: skip
 
     # ----------------------------------------------------------- internals
+    def _assign(self, step: CompiledStep, fx: Effects, actor: Actor) -> None:
+        """A step's ``assign``: the owner and unit fields, after its actions."""
+        if step.assign is None:
+            return
+        values: dict[str, Scalar] = {}
+        for field_name, value in step.assign.gives:
+            if value == ACTOR:
+                values[field_name] = actor.id
+            elif isinstance(value, tuple):
+                found = fx.data.get(value[1])
+                values[field_name] = found if isinstance(found, str) else None
+            else:
+                values[field_name] = value  # type: ignore[assignment]
+        fx.set(values)
+
+    def _notices(self, fx: Effects, now: datetime) -> None:
+        """Address the step's notices to people, and hold them outside working hours.
+
+        ``owner`` becomes the case's owner after the step, ``unit:ROLE`` the
+        holders of ROLE in its unit. Outside the calendar's working time a
+        notice waits for the next working period (recording when it was
+        made), unless it may go at any hour — then the workflow's on-call
+        roles are told as well.
+        """
+        if not any(i.kind == "notify" for i in fx.outbox):
+            return
+        working = self.calendar.is_working_time(now)
+        owner = self._person(fx.data, self.wf.owner_field)
+        unit = self._person(fx.data, self.wf.unit_field)
+        out = []
+        for item in fx.outbox:
+            if item.kind != "notify" or "to" not in item.payload:
+                out.append(item)
+                continue
+            to = [t for t in item.payload.get("to") or [] if isinstance(t, str)]  # type: ignore[union-attr]
+            payload: dict[str, JSON] = {
+                "persons": [owner] if "owner" in to and owner else [],
+                "unit": unit if any(t.startswith("unit:") for t in to) else None,
+                "unit_roles": [
+                    t.removeprefix("unit:") for t in to if t.startswith("unit:")
+                ],
+            }
+            roles, held = item.roles, None
+            if not working:
+                if item.payload.get("at_any_hour"):
+                    roles = (*roles, *(r for r in self.on_call if r not in roles))
+                else:
+                    held = self.calendar.next_working_time(now)
+            out.append(replace(item, roles=roles, payload=payload, not_before=held))
+        fx.outbox = out
+
     def _lease(
         self, fx: Effects, linked: tuple[CaseChange, ...], now: datetime
     ) -> tuple[str, datetime | None]:
@@ -263,11 +334,15 @@ class Planner:
         out: list[CaseChange] = []
         for h in fx.handovers:
             try:
-                out.append(self._linked(h, ctx.actor, ctx.now, ctx.case_id))
+                linked = self._linked(h, ctx.actor, ctx.now, ctx.case_id)
             except RejectedError as exc:
                 if strict:
                     raise _handover_refused(h, exc) from exc
                 fx.outbox.append(handover_item(ctx, h, str(exc)))
+                continue
+            out.append(linked)
+            if h.back_link:
+                fx.set({h.back_link: linked.case.id})
         return tuple(out)
 
     def _finish(
@@ -318,7 +393,7 @@ class Planner:
     def _system_fire(self, case: Case, event: str, now: datetime) -> CaseChange | str:
         try:
             request = check_event(
-                self.wf, case, event, SYSTEM_ACTOR, {}, self.conditions
+                self.wf, case, event, SYSTEM_ACTOR, {}, self.conditions, now
             )
             return self.event(case, request, now)
         except RejectedError as exc:
@@ -348,11 +423,6 @@ def _entry(
 @lru_cache(maxsize=1024)  # the same actors come back step after step
 def _roles(actor: Actor) -> tuple[str, ...]:
     return tuple(sorted(actor.roles))
-
-
-def _warning(ctx: ActionContext, roles: tuple[str, ...], title: str) -> OutboxItem:
-    text = f"deadline {ctx.reason!r}" + (f" ({title})" if title else "") + " is near"
-    return outbox_item(ctx, "notify", roles=roles, message=text)
 
 
 def _handover_refused(h: Handover, exc: RejectedError) -> RejectedError:

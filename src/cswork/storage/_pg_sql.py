@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     kind text NOT NULL, reason text NOT NULL, roles text NOT NULL,
     target text NOT NULL, message text NOT NULL, payload text NOT NULL,
     claimed_by text, claim_until bigint NOT NULL DEFAULT 0,
-    attempts integer NOT NULL DEFAULT 0, seq bigserial PRIMARY KEY);
+    attempts integer NOT NULL DEFAULT 0, seq bigserial PRIMARY KEY, not_before bigint);
 CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
 """
 
@@ -52,6 +52,7 @@ TO_2 = """
 ALTER TABLE cases ADD COLUMN next_due_at bigint;
 ALTER TABLE cases ADD COLUMN owner text;
 ALTER TABLE cases ADD COLUMN unit text;
+ALTER TABLE outbox ADD COLUMN not_before bigint;
 ALTER TABLE timers ADD COLUMN ord bigint;
 UPDATE timers SET ord = seq;
 ALTER TABLE timers ALTER COLUMN ord SET NOT NULL;

@@ -263,6 +263,13 @@ class SQLReads:
         )
         return [codec.timer_from(r) for r in rows]
 
+    def next_outbox_at(self, after: datetime) -> datetime | None:
+        rows = self._read(
+            f"SELECT MIN(claim_until) FROM outbox WHERE claim_until > {self.MARK}",
+            (codec.to_us(after),),
+        )
+        return codec.from_us(rows[0][0]) if rows and rows[0][0] is not None else None
+
     def outbox(self, case_id: str | None = None) -> list[OutboxItem]:
         by_case = f" WHERE case_id = {self.MARK}" if case_id is not None else ""
         rows = self._read(

@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     kind TEXT NOT NULL, reason TEXT NOT NULL, roles TEXT NOT NULL,
     target TEXT NOT NULL, message TEXT NOT NULL, payload TEXT NOT NULL,
     claimed_by TEXT, claim_until INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0);
+    attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id);
 """
 
@@ -62,6 +62,7 @@ _TO_2 = """
 ALTER TABLE cases ADD COLUMN next_due_at INTEGER;
 ALTER TABLE cases ADD COLUMN owner TEXT;
 ALTER TABLE cases ADD COLUMN unit TEXT;
+ALTER TABLE outbox ADD COLUMN not_before INTEGER;
 CREATE TABLE timers_v2 (
     id TEXT NOT NULL, case_id TEXT NOT NULL, deadline TEXT NOT NULL,
     kind TEXT NOT NULL, period INTEGER NOT NULL, due_at INTEGER NOT NULL,

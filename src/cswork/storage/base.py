@@ -238,6 +238,13 @@ class Store(ABC):
         """Mark items delivered (items leased by another worker are left alone)."""
 
     @abstractmethod
+    def next_outbox_at(self, after: datetime) -> datetime | None:
+        """When an undelivered item next becomes claimable, after ``after``.
+
+        That is a held notice's release or a lease's end; None if none.
+        """
+
+    @abstractmethod
     def outbox(self, case_id: str | None = None) -> list[OutboxItem]:
         """The undelivered items (of one case, if given), oldest first; leases ignored."""
 

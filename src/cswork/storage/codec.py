@@ -40,7 +40,7 @@ TIMER_COLUMNS = (
 TIMER_INSERT_COLUMNS = (*TIMER_COLUMNS, "ord")
 OUTBOX_COLUMNS = (
     "id", "case_id", "created_at", "kind", "reason", "roles", "target", "message",
-    "payload",
+    "payload", "not_before",
 )  # fmt: skip
 OUTBOX_INSERT_COLUMNS = (*OUTBOX_COLUMNS, "claimed_by", "claim_until")
 
@@ -285,14 +285,24 @@ def outbox_row(o: OutboxItem) -> tuple[Any, ...]:
     return (
         o.id, o.case_id, to_us(o.created_at), o.kind, o.reason, dumps(o.roles),
         o.target, o.message, dumps(o.payload),
+        to_us(o.not_before) if o.not_before is not None else None,
     )  # fmt: skip
 
 
 def outbox_rows(change: CaseChange) -> list[tuple[Any, ...]]:
-    """The change's outbox items as rows in ``OUTBOX_INSERT_COLUMNS`` order."""
+    """The change's outbox items as rows in ``OUTBOX_INSERT_COLUMNS`` order.
+
+    An item held until ``not_before`` is leased to nobody and claimable from
+    that time; the others are leased to the change's owner, if it has one.
+    """
     owner = change.outbox_owner or None
     until = to_us(change.outbox_until) if owner and change.outbox_until else 0
-    return [(*outbox_row(o), owner, until) for o in change.outbox]
+    return [
+        (*outbox_row(o), None, to_us(o.not_before))
+        if o.not_before is not None
+        else (*outbox_row(o), owner, until)
+        for o in change.outbox
+    ]
 
 
 def outbox_from(r: tuple[Any, ...]) -> OutboxItem:
@@ -300,4 +310,5 @@ def outbox_from(r: tuple[Any, ...]) -> OutboxItem:
     return OutboxItem(
         id=r[0], case_id=r[1], created_at=from_us(r[2]), kind=r[3], reason=r[4],
         roles=tuple(loads(r[5])), target=r[6], message=r[7], payload=loads(r[8]),
+        not_before=from_us(r[9]) if r[9] is not None else None,
     )  # fmt: skip

@@ -182,7 +182,12 @@ class MemoryStore(Store):
         for item in change.outbox:
             if self.strict:
                 item = codec.outbox_from(codec.outbox_row(item))
-            self._set(self._outbox, item.id, [item, owner, until, 0])
+            entry: list[Any] = (
+                [item, None, codec.to_us(item.not_before), 0]  # held: nobody's yet
+                if item.not_before is not None
+                else [item, owner, until, 0]
+            )
+            self._set(self._outbox, item.id, entry)
         for linked in change.linked:
             self._apply(linked)
 
@@ -324,10 +329,10 @@ class MemoryStore(Store):
             for key, entry in list(self._outbox.items()):
                 if len(out) >= limit:
                     break
-                item, owner, expires, tries = entry
+                item, _, expires, tries = entry
                 if case_id is not None and item.case_id != case_id:
                     continue
-                if owner is not None and expires > now_us:
+                if expires > now_us:  # leased, or held until later
                     continue
                 self._set(self._outbox, key, [item, worker_id, until, tries + 1])
                 out.append(item)
@@ -344,6 +349,12 @@ class MemoryStore(Store):
                     del self._outbox[i]
             if not self._batch_marks:
                 self._undo.clear()
+
+    def next_outbox_at(self, after: datetime) -> datetime | None:  # noqa: D102
+        after_us = codec.to_us(after)
+        with self._lock:
+            times = [e[2] for e in self._outbox.values() if e[2] > after_us]
+        return codec.from_us(min(times)) if times else None
 
     def outbox(self, case_id: str | None = None) -> list[OutboxItem]:  # noqa: D102
         with self._lock:
