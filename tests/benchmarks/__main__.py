@@ -53,14 +53,14 @@ def _w4(z: Sizes) -> list[w.Row]:
         return []
     from . import pg_workloads
 
-    return pg_workloads.w4(dsn, z("W4", 1_000, 10), z("W4_timers", 50_000, 300), z.runs)
+    return pg_workloads.w4(dsn, z("W4", 400, 10), z("W4_timers", 20_000, 300), z.runs)
 
 
 #: The workloads in running order: (name for --only, runner). One line each;
 #: a runner asks ``z(name, full size, smoke size)`` for its sizes.
 WORKLOADS: list[tuple[str, Runner]] = [
     ("W1", lambda z: w.w1(z("W1", 2_000, 20), z.runs, z("W1_serialised", 200, 2))),
-    ("W2", lambda z: w.w2(z("W2", 1_000, 10), z.runs)),
+    ("W2", lambda z: w.w2(z("W2", 400, 10), z.runs)),
     ("counters", lambda z: counters.w2_counters(z("counters", 200, 3))),
     ("flat", lambda z: flatness.flat(z("flat_age", 1_000, 20), z("flat_steps", 200, 8), z.runs)),
     ("membatch", lambda z: flatness.memory_batch(z("membatch", 1_000, 20), z.runs)),
