@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,6 +119,28 @@ def timed(steps: int, action: Callable[[], object]) -> Measure:
     wall, cpu = time.perf_counter(), time.process_time()
     action()
     return Measure(steps, time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def alternate(
+    runners: dict[str, Callable[[int], object]], cases: int, turn: int, per_case: int
+) -> dict[str, Measure]:
+    """Each runner takes ``cases`` cases, in turns of ``turn`` cases; timed per runner.
+
+    ``runners[name](n)`` takes ``n`` more cases (``per_case`` steps each). The
+    order rotates every turn. A disk or a neighbour that changes speed during
+    the run then slows every system alike, so the ratios hold where measuring
+    one system after the other drifts.
+    """
+    names = list(runners)
+    wall = dict.fromkeys(names, 0.0)
+    cpu = dict.fromkeys(names, 0.0)
+    for k, first in enumerate(range(0, cases, turn)):
+        n = min(turn, cases - first)
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            m = timed(n * per_case, partial(runners[name], n))
+            wall[name] += m.wall
+            cpu[name] += m.cpu
+    return {name: Measure(cases * per_case, wall[name], cpu[name]) for name in names}
 
 
 def median_of(runs: int, measure: Callable[[], float]) -> float:

@@ -25,7 +25,7 @@ from pathlib import Path
 from cswork.storage import SQLiteStore
 
 from .common import STEPS_PER_CASE, Row, complaints, engine_on, scratch
-from .floors import minimal_sqlite, same_rows_sqlite
+from .floors import MinimalFloor, SameRowsFloor
 from .steprows import record
 
 
@@ -100,19 +100,17 @@ def _engine_counts(tmp: Path, cases: int) -> Counts:
 
 
 def _floor_counts(tmp: Path, cases: int, same_rows: bool) -> Counts:
-    box: list[Counts] = []
-
-    @contextmanager
-    def probe(db: sqlite3.Connection) -> Iterator[None]:
-        with counting([db]) as counts:
-            yield
-        box.append(counts)
-
-    if same_rows:
-        same_rows_sqlite(tmp / "same.db", cases, record(), probe=probe)
-    else:
-        minimal_sqlite(tmp / "minimal.db", cases, probe=probe)
-    return box[0]
+    floor = (
+        SameRowsFloor(tmp / "same.db", record())
+        if same_rows
+        else MinimalFloor(tmp / "minimal.db")
+    )
+    try:
+        with counting([floor.db]) as counts:
+            floor.run(cases)
+        return counts
+    finally:
+        floor.close()
 
 
 def w2_counters(cases: int) -> list[Row]:

@@ -14,8 +14,9 @@ of pending timers needs (``timers_of_case``); history is keyed by
 (case, seq), which serves a case's history. The floor knows the ids of the
 timers it armed, so it cancels them by primary key.
 
-Both floors take a ``probe``: a context manager wrapped around the measured
-loop, given the connection (the counters in ``counters.py`` use it).
+Each floor is an object whose ``run(cases)`` takes that many more cases along
+the path, so a workload can alternate it with the engine in slices
+(``common.alternate``); ``db`` is its connection (for the counters).
 """
 
 from __future__ import annotations
@@ -23,15 +24,10 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
 
 from .common import PATH, START, STEPS_PER_CASE, Measure, timed
 from .steprows import StepRows
-
-Probe = Callable[[sqlite3.Connection], AbstractContextManager[Any]]
 
 MINIMAL_SCHEMA = """
 CREATE TABLE cases (id TEXT PRIMARY KEY, state TEXT, data TEXT, version INTEGER,
@@ -67,74 +63,90 @@ def connect(path: Path, schema: str, synchronous: str = "FULL") -> sqlite3.Conne
     return db
 
 
-@contextmanager
-def _transactions(db: sqlite3.Connection, per_txn: int) -> Iterator[Callable[[], None]]:
-    """``step_done()`` commits every ``per_txn`` steps; the rest at the end."""
-    pending = 0
+class _Floor:
+    """A floor on its own database: one transaction per ``per_txn`` steps."""
 
-    def step_done() -> None:
-        nonlocal pending
-        pending += 1
-        if pending == per_txn:
-            db.execute("COMMIT")
-            pending = 0
+    def __init__(self, path: Path, schema: str, per_txn: int) -> None:
+        self.db = connect(path, schema)
+        self.per_txn = per_txn
+        self.cases = 0  # cases taken so far
+        self._pending = 0  # steps in the open transaction
 
-    yield step_done
-    if pending:
-        db.execute("COMMIT")
+    def _begin(self) -> None:
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+
+    def _step_done(self) -> None:
+        self._pending += 1
+        if self._pending == self.per_txn:
+            self.db.execute("COMMIT")
+            self._pending = 0
+
+    def close(self) -> None:
+        """Commit what is open and close the database."""
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+        self.db.close()
 
 
-def minimal_sqlite(
-    path: Path, cases: int, per_txn: int = 1, probe: Probe | None = None
-) -> Measure:
+class MinimalFloor(_Floor):
     """The minimal floor: versioned case update + history insert per step."""
-    db = connect(path, MINIMAL_SCHEMA)
-    data = json.dumps({**START, **PATH[0][2], **PATH[1][2]})
 
-    def run() -> None:
-        with _transactions(db, per_txn) as step_done:
-            for n in range(cases):
-                cid = f"case-{n}"
-                for seq in range(1, STEPS_PER_CASE + 1):
-                    if not db.in_transaction:
-                        db.execute("BEGIN IMMEDIATE")
-                    if seq == 1:
-                        db.execute(
-                            "INSERT INTO cases VALUES (?, 'received', ?, 1, ?)",
-                            (cid, data, seq),
-                        )
-                    else:
-                        cur = db.execute(
-                            "UPDATE cases SET state = ?, data = ?, version = ?,"
-                            " updated_at = ? WHERE id = ? AND version = ?",
-                            ("s", data, seq, seq, cid, seq - 1),
-                        )
-                        assert cur.rowcount == 1
+    def __init__(self, path: Path, per_txn: int = 1) -> None:
+        super().__init__(path, MINIMAL_SCHEMA, per_txn)
+        self.data = json.dumps({**START, **PATH[0][2], **PATH[1][2]})
+
+    def run(self, cases: int) -> None:
+        """Take ``cases`` more cases along the path."""
+        db = self.db
+        for n in range(self.cases, self.cases + cases):
+            cid = f"case-{n}"
+            for seq in range(1, STEPS_PER_CASE + 1):
+                self._begin()
+                if seq == 1:
                     db.execute(
-                        "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
-                        (cid, seq, seq, "e", "a", '{"k":"v"}'),
+                        "INSERT INTO cases VALUES (?, 'received', ?, 1, ?)",
+                        (cid, self.data, seq),
                     )
-                    step_done()
+                else:
+                    cur = db.execute(
+                        "UPDATE cases SET state = ?, data = ?, version = ?,"
+                        " updated_at = ? WHERE id = ? AND version = ?",
+                        ("s", self.data, seq, seq, cid, seq - 1),
+                    )
+                    assert cur.rowcount == 1
+                db.execute(
+                    "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
+                    (cid, seq, seq, "e", "a", '{"k":"v"}'),
+                )
+                self._step_done()
+        self.cases += cases
 
-    with (probe or _no_probe)(db):
-        measure = timed(cases * STEPS_PER_CASE, run)
-    db.close()
-    return measure
 
+class SameRowsFloor(_Floor):
+    """The same-rows floor: ``steps`` (one case's path, recorded) per case.
 
-def _no_probe(db: sqlite3.Connection) -> AbstractContextManager[Any]:
-    return nullcontext()
+    It keeps what a hand-written program would know: the ids of the timers it
+    armed (so it cancels them by primary key) and of the outbox items it
+    delivered (acknowledged in the next step's transaction).
+    """
 
-
-class SameRows:
-    """Writes one step's rows by hand; keeps the ids a real program would know."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, path: Path, steps: list[StepRows], per_txn: int = 1) -> None:
+        super().__init__(path, SAME_ROWS_SCHEMA, per_txn)
+        self.steps = steps
         self.ids = itertools.count(1)
         self.pending: dict[str, list[int]] = {}  # case → pending timer ids
         self.entries: dict[str, int] = {}  # case → history rows so far
         self.delivered: list[int] = []  # outbox ids to acknowledge
+
+    def run(self, cases: int) -> None:
+        """Take ``cases`` more cases along the path."""
+        for n in range(self.cases, self.cases + cases):
+            for seq, rows in enumerate(self.steps, 1):
+                self._begin()
+                self.step(f"case-{n}", seq, rows)
+                self._step_done()
+        self.cases += cases
 
     def ack(self) -> None:
         """Acknowledge (delete) the outbox items delivered since the last write."""
@@ -145,7 +157,7 @@ class SameRows:
             self.delivered = []
 
     def step(self, cid: str, seq: int, rows: StepRows) -> None:
-        """Write step ``seq`` (1-based) of case ``cid``; the caller owns the transaction."""
+        """Write step ``seq`` (1-based) of case ``cid`` inside the open transaction."""
         db, at = self.db, seq
         self.ack()
         if seq == 1:
@@ -196,33 +208,29 @@ class SameRows:
             db.executemany("INSERT INTO outbox VALUES (?, ?, ?)", items)
             self.delivered = [i[0] for i in items]
 
+    def close(self) -> None:
+        """Acknowledge the last delivered items, then commit and close."""
+        if self.delivered:
+            self._begin()
+            self.ack()
+        super().close()
+
+
+def minimal_sqlite(path: Path, cases: int, per_txn: int = 1) -> Measure:
+    """The minimal floor for ``cases`` cases, timed."""
+    floor = MinimalFloor(path, per_txn)
+    try:
+        return timed(cases * STEPS_PER_CASE, lambda: floor.run(cases))
+    finally:
+        floor.close()
+
 
 def same_rows_sqlite(
-    path: Path,
-    cases: int,
-    steps: list[StepRows],
-    per_txn: int = 1,
-    probe: Probe | None = None,
+    path: Path, cases: int, steps: list[StepRows], per_txn: int = 1
 ) -> Measure:
-    """The same-rows floor: ``steps`` (one case's path) for ``cases`` cases."""
-    db = connect(path, SAME_ROWS_SCHEMA)
-    writer = SameRows(db)
-
-    def run() -> None:
-        with _transactions(db, per_txn) as step_done:
-            for n in range(cases):
-                cid = f"case-{n}"
-                for seq, rows in enumerate(steps, 1):
-                    if not db.in_transaction:
-                        db.execute("BEGIN IMMEDIATE")
-                    writer.step(cid, seq, rows)
-                    step_done()
-        if writer.delivered:  # the last acknowledgement, in a commit of its own
-            db.execute("BEGIN IMMEDIATE")
-            writer.ack()
-            db.execute("COMMIT")
-
-    with (probe or _no_probe)(db):
-        measure = timed(cases * len(steps), run)
-    db.close()
-    return measure
+    """The same-rows floor for ``cases`` cases, timed."""
+    floor = SameRowsFloor(path, steps, per_txn)
+    try:
+        return timed(cases * len(steps), lambda: floor.run(cases))
+    finally:
+        floor.close()

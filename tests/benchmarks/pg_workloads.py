@@ -1,64 +1,43 @@
-"""W4: PostgreSQL — the engine per connection beside raw psycopg, and 1/2/4 workers.
+"""W4: PostgreSQL — the engine per connection beside two floors, and 1/2/4 workers.
 
-Two floors, one transaction per step each: the minimal one (versioned case
-update and a history row) and the same-rows one: every row the engine writes
-for the step (``steprows.record()``), by hand-written SQL on a hand-written
-schema with the same keys and indexes as the SQLite floor (``floors.py``),
-the step's statements sent in one pipelined round trip as the engine does.
+The floors are in ``pg_floors.py`` (the minimal one, and the same-rows one
+that writes every row the engine writes for a step). The engine and both
+floors take turns of 50 cases (``common.alternate``), so a server or disk
+that changes speed during the run slows them alike.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import statistics
 import subprocess
 import sys
 import time
-import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
 from cswork.storage import PostgresStore
 
+from .pg_floors import PgMinimal, PgSameRows, new_schema
 from .steprows import StepRows, record
 from .workloads import (
     BENCH_AGENT,
-    PATH,
     ROOT,
-    START,
     STEPS_PER_CASE,
     T0,
     Measure,
     Row,
     _bench_dir,
-    drive,
+    alternate,
+    complaints,
     engine_on,
     scratch,
-    timed,
 )
-
-SAME_ROWS_SCHEMA = """
-CREATE TABLE cases (id text PRIMARY KEY, workflow text NOT NULL, state text NOT NULL,
-    data text NOT NULL, version integer NOT NULL, updated_at bigint NOT NULL);
-CREATE TABLE history (case_id text NOT NULL, seq integer NOT NULL, at bigint NOT NULL,
-    event text NOT NULL, actor text NOT NULL, to_state text NOT NULL,
-    changes text NOT NULL, PRIMARY KEY (case_id, seq));
-CREATE TABLE timers (id bigint PRIMARY KEY, case_id text NOT NULL,
-    deadline text NOT NULL, due_at bigint NOT NULL, state text NOT NULL,
-    met smallint NOT NULL DEFAULT 0);
-CREATE INDEX timers_due ON timers (due_at) WHERE state = 'pending';
-CREATE INDEX timers_of_case ON timers (case_id) WHERE state = 'pending';
-CREATE TABLE outbox (id bigint PRIMARY KEY, case_id text NOT NULL,
-    payload text NOT NULL);
-"""
-HOUR_US = 3_600_000_000
 
 
 def _schema() -> str:
-    return f"bench_{uuid.uuid4().hex[:10]}"
+    return new_schema()
 
 
 def _drop(dsn: str, schema: str) -> None:
@@ -66,158 +45,24 @@ def _drop(dsn: str, schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def engine_rate(dsn: str, cases: int) -> float:
-    """The full engine, one transaction per step, on a fresh schema."""
+def _w4_once(dsn: str, cases: int, steps: list[StepRows]) -> dict[str, Measure]:
+    """One W4 run: the engine and both floors, alternated in turns of 50 cases."""
     schema = _schema()
     store = PostgresStore(dsn, schema=schema, max_size=2)
+    minimal, same = PgMinimal(dsn), PgSameRows(dsn, steps)
     try:
-        return drive(engine_on(store), cases)
+        engine = engine_on(store)
+        runners: dict[str, Callable[[int], object]] = {
+            "engine": lambda n: complaints(engine, n)(),
+            "minimal": minimal.run,
+            "same": same.run,
+        }
+        return alternate(runners, cases, min(cases, 50), STEPS_PER_CASE)
     finally:
         store.close()
         _drop(dsn, schema)
-
-
-def raw_rate(dsn: str, cases: int) -> float:
-    """The floor: psycopg doing the same writes, one transaction per step."""
-    schema = _schema()
-    data = json.dumps({**START, **PATH[0][2], **PATH[1][2]})
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(f'SET search_path TO "{schema}"')
-        conn.execute(
-            "CREATE TABLE cases (id text PRIMARY KEY, state text, data text,"
-            " version integer, updated_at bigint)"
-        )
-        conn.execute(
-            "CREATE TABLE history (case_id text, seq integer, at bigint,"
-            " event text, actor text, changes text, PRIMARY KEY (case_id, seq))"
-        )
-        began = time.perf_counter()
-        for n in range(cases):
-            cid = f"case-{n}"
-            for seq in range(1, STEPS_PER_CASE + 1):
-                with conn.transaction():
-                    if seq == 1:
-                        conn.execute(
-                            "INSERT INTO cases VALUES (%s, 'received', %s, 1, %s)",
-                            (cid, data, seq),
-                        )
-                    else:
-                        cur = conn.execute(
-                            "UPDATE cases SET state = %s, data = %s, version = %s,"
-                            " updated_at = %s WHERE id = %s AND version = %s",
-                            ("s", data, seq, seq, cid, seq - 1),
-                        )
-                        assert cur.rowcount == 1
-                    conn.execute(
-                        "INSERT INTO history VALUES (%s, %s, %s, %s, %s, %s)",
-                        (cid, seq, seq, "e", "a", '{"k":"v"}'),
-                    )
-        rate = cases * STEPS_PER_CASE / (time.perf_counter() - began)
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    return rate
-
-
-class _SameRows:
-    """Writes one step's rows by hand (psycopg); keeps the ids a program would know."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn = conn
-        self.ids = itertools.count(1)
-        self.pending: dict[str, list[int]] = {}
-        self.entries: dict[str, int] = {}
-        self.delivered: list[int] = []
-
-    def step(self, cid: str, seq: int, rows: StepRows) -> None:
-        """One transaction: the step's statements in one pipeline, then COMMIT."""
-        with self.conn.transaction():
-            with self.conn.pipeline():
-                update = self._send(cid, seq, rows)
-            if update is not None and update.rowcount != 1:
-                raise RuntimeError(f"{cid} changed meanwhile")  # rolls back
-
-    def _send(self, cid: str, seq: int, rows: StepRows) -> Any:
-        conn, cur, at = self.conn, self.conn.cursor(), seq
-        update = None
-        if self.delivered:
-            cur.executemany(
-                "DELETE FROM outbox WHERE id = %s", [(i,) for i in self.delivered]
-            )
-            self.delivered = []
-        if seq == 1:
-            cur.execute(
-                "INSERT INTO cases VALUES (%s, 'complaint', %s, %s, 1, %s)",
-                (cid, rows.state, rows.data, at),
-            )
-            self.pending[cid] = []
-        else:
-            update = conn.execute(
-                "UPDATE cases SET state = %s, data = %s, version = %s,"
-                " updated_at = %s WHERE id = %s AND version = %s",
-                (rows.state, rows.data, seq, at, cid, seq - 1),
-            )
-        first = self.entries.get(cid, 0) + 1
-        self.entries[cid] = first + rows.history - 1
-        cur.executemany(
-            "INSERT INTO history VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [
-                (cid, n, at, rows.event, "l", rows.state, rows.changes)
-                for n in range(first, first + rows.history)
-            ],
-        )
-        pending = self.pending[cid]
-        closed, self.pending[cid] = pending[: rows.closed], pending[rows.closed :]
-        if closed:
-            cur.executemany(
-                "UPDATE timers SET state = 'cancelled'"
-                " WHERE id = %s AND state = 'pending'",
-                [(i,) for i in closed],
-            )
-        if rows.met:
-            cur.executemany(
-                "UPDATE timers SET met = 1 WHERE id = %s",
-                [(i,) for i in self.pending[cid][: rows.met]],
-            )
-        if rows.armed:
-            armed = [(next(self.ids), cid, d, at + HOUR_US) for d in rows.armed]
-            cur.executemany(
-                "INSERT INTO timers (id, case_id, deadline, due_at, state)"
-                " VALUES (%s, %s, %s, %s, 'pending')",
-                armed,
-            )
-            self.pending[cid].extend(t[0] for t in armed)
-        if rows.outbox:
-            items = [(next(self.ids), cid, rows.event) for _ in range(rows.outbox)]
-            cur.executemany("INSERT INTO outbox VALUES (%s, %s, %s)", items)
-            self.delivered = [i[0] for i in items]
-        return update
-
-
-def same_rows_rate(dsn: str, cases: int, steps: list[StepRows]) -> Measure:
-    """The same-rows floor: ``steps`` (one case's path) for ``cases`` cases."""
-    schema = _schema()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(f'SET search_path TO "{schema}"')
-        for statement in SAME_ROWS_SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        writer = _SameRows(conn)
-
-        def run() -> None:
-            for n in range(cases):
-                for seq, rows in enumerate(steps, 1):
-                    writer.step(f"case-{n}", seq, rows)
-            if writer.delivered:  # the last acknowledgement
-                with conn.transaction():
-                    conn.cursor().executemany(
-                        "DELETE FROM outbox WHERE id = %s",
-                        [(i,) for i in writer.delivered],
-                    )
-
-        measure = timed(cases * len(steps), run)
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    return measure
+        minimal.close()
+        same.close()
 
 
 WORKER = """
@@ -275,14 +120,13 @@ def workers_rate(dsn: str, wf_dir: Path, timers: int, workers: int) -> float:
 
 
 def w4(dsn: str, cases: int, timers: int, runs: int) -> list[Row]:
-    """W4: PostgreSQL, the engine beside both floors (runs interleaved), then workers."""
+    """W4: PostgreSQL, the engine beside both floors (median of runs), then workers."""
     steps = record()
-    seen: dict[str, list[float]] = {"engine": [], "min": [], "same": []}
-    for _ in range(runs):
-        seen["engine"].append(engine_rate(dsn, cases))
-        seen["min"].append(raw_rate(dsn, cases))
-        seen["same"].append(same_rows_rate(dsn, cases, steps).rate)
-    engine, minimal, same = (statistics.median(v) for v in seen.values())
+    seen = [_w4_once(dsn, cases, steps) for _ in range(runs)]
+    engine, minimal, same = (
+        statistics.median(run[name].rate for run in seen)
+        for name in ("engine", "minimal", "same")
+    )
     w = "W4 PostgreSQL"
     rows = [
         Row(w, "minimal floor: raw psycopg writes/s (1 transaction each)", minimal,

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from cswork.storage import MemoryStore, SQLiteStore
 from tests.benchmarks import counters, floors, steprows
-from tests.benchmarks.common import STEPS_PER_CASE, complaints, engine_on
+from tests.benchmarks.common import STEPS_PER_CASE, alternate, complaints, engine_on
 
 pytestmark = pytest.mark.benchmark
 
@@ -55,17 +53,23 @@ def test_same_rows_floor_writes_the_rows_the_engine_writes(tmp_path: Path):
 
 def test_floors_commit_once_per_step_or_per_batch(tmp_path: Path):
     seen: list[counters.Counts] = []
-
-    @contextmanager
-    def probe(db: sqlite3.Connection) -> Iterator[None]:
-        with counters.counting([db]) as counts:
-            yield
+    for name, per_txn in (("a.db", 1), ("b.db", 9)):
+        floor = floors.MinimalFloor(tmp_path / name, per_txn)
+        with counters.counting([floor.db]) as counts:
+            floor.run(1)
+            floor.run(1)  # carries on with the next case
+        floor.close()
         seen.append(counts)
-
-    floors.minimal_sqlite(tmp_path / "a.db", 2, probe=probe)
-    floors.minimal_sqlite(tmp_path / "b.db", 2, per_txn=9, probe=probe)
     assert [c.commits for c in seen] == [2 * STEPS_PER_CASE, 2]
     assert all(c.wal_frames > 0 and c.instructions > c.statements for c in seen)
+
+
+def test_alternate_times_every_runner_over_all_cases():
+    taken: list[tuple[str, int]] = []
+    runners = {name: (lambda n, name=name: taken.append((name, n))) for name in "ab"}
+    got = alternate(runners, 5, 2, per_case=3)
+    assert taken == [("a", 2), ("b", 2), ("b", 2), ("a", 2), ("a", 1), ("b", 1)]
+    assert {name: m.steps for name, m in got.items()} == {"a": 15, "b": 15}
 
 
 def test_counters_see_the_engines_statements(tmp_path: Path):
@@ -89,3 +93,45 @@ def test_flat_workload_toggles_one_deadline(tmp_path: Path):
     states = Counter(t.state for t in engine.timers(case_id, pending_only=False))
     assert states == {"cancelled": 5, "pending": 1}
     assert engine.get(case_id).state == "open"
+
+
+TALLY = (
+    "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM history),"
+    " (SELECT count(*) FROM timers), (SELECT count(*) FROM timers"
+    " WHERE state = 'pending'), (SELECT sum(met) FROM timers),"
+    " (SELECT count(*) FROM outbox)"
+)
+
+
+@pytest.mark.postgres
+def test_pg_floors_write_what_the_sqlite_floors_write(tmp_path: Path):
+    from tests.benchmarks import pg_floors
+    from tests.storage import pg
+
+    dsn = pg.server().dsn
+    steps = steprows.record()
+    pairs = (
+        (
+            floors.SameRowsFloor(tmp_path / "s.db", steps),
+            pg_floors.PgSameRows(dsn, steps),
+        ),
+        (floors.MinimalFloor(tmp_path / "m.db"), pg_floors.PgMinimal(dsn)),
+    )
+    for lite, post in pairs:
+        try:
+            lite.run(2)
+            post.run(2)
+            if isinstance(lite, floors.MinimalFloor):
+                lite_rows = lite.db.execute(
+                    "SELECT count(*), (SELECT count(*) FROM history) FROM cases"
+                ).fetchone()
+                pg_rows = post.conn.execute(
+                    "SELECT count(*), (SELECT count(*) FROM history) FROM cases"
+                ).fetchone()
+            else:
+                lite_rows = lite.db.execute(TALLY).fetchone()
+                pg_rows = post.conn.execute(TALLY).fetchone()
+            assert tuple(lite_rows) == tuple(pg_rows)
+        finally:
+            lite.close()
+            post.close()

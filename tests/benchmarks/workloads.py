@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from .common import (
     WORKFLOWS,
     Measure,
     Row,
+    alternate,
     complaints,
     drive,
     drive_measure,
@@ -44,8 +46,8 @@ from .common import (
     scratch,
     timed,
 )
-from .floors import minimal_sqlite, same_rows_sqlite
-from .steprows import record, summary
+from .floors import MinimalFloor, SameRowsFloor
+from .steprows import StepRows, record, summary
 from .w1 import bare_transitions, w1
 
 __all__ = [
@@ -80,13 +82,25 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------ W2
-def _engine_rate(cases: int, batch: int = 0) -> float:
+def _w2_once(cases: int, steps: list[StepRows]) -> dict[str, Measure]:
+    """One W2 run: the engine (single commits and batched) and both floors, alternated."""
     with scratch() as tmp:
-        store = SQLiteStore(tmp / "w2.db", synchronous="FULL")
+        single = SQLiteStore(tmp / "single.db", synchronous="FULL")
+        batched = SQLiteStore(tmp / "batched.db", synchronous="FULL")
+        minimal = MinimalFloor(tmp / "minimal.db")
+        same = SameRowsFloor(tmp / "same.db", steps)
         try:
-            return drive(engine_on(store), cases, batch)
+            one, many = engine_on(single), engine_on(batched)
+            runners: dict[str, Callable[[int], object]] = {
+                "engine": lambda n: complaints(one, n)(),
+                "minimal": minimal.run,
+                "same": same.run,
+                "batched": lambda n: complaints(many, n, batch=100)(),
+            }
+            return alternate(runners, cases, min(cases, 100), STEPS_PER_CASE)
         finally:
-            store.close()
+            for closing in (single, batched, minimal, same):
+                closing.close()
 
 
 def w2(cases: int, runs: int) -> list[Row]:
@@ -94,18 +108,16 @@ def w2(cases: int, runs: int) -> list[Row]:
 
     The floors (``floors.py``): the minimal one (versioned case update and a
     history row per step) and the same-rows one (every row the engine writes
-    for the step, by hand-written SQL). Runs are interleaved.
+    for the step, by hand-written SQL). All four take turns of 100 cases
+    (``common.alternate``); the figure is the median of ``runs`` runs.
     """
     steps = record()
     print(f"W2 same-rows floor, per case: {summary(steps)}", file=sys.stderr)
-    seen: dict[str, list[float]] = {"engine": [], "min": [], "same": [], "batch": []}
-    for _ in range(runs):
-        with scratch() as tmp:
-            seen["engine"].append(_engine_rate(cases))
-            seen["min"].append(minimal_sqlite(tmp / "min.db", cases).rate)
-            seen["same"].append(same_rows_sqlite(tmp / "same.db", cases, steps).rate)
-            seen["batch"].append(_engine_rate(cases, batch=100))
-    engine, minimal, same, batched = (statistics.median(v) for v in seen.values())
+    seen = [_w2_once(cases, steps) for _ in range(runs)]
+    engine, minimal, same, batched = (
+        statistics.median(run[name].rate for run in seen)
+        for name in ("engine", "minimal", "same", "batched")
+    )
     return [
         Row("W2 SQLite", "minimal floor writes/s (update + history, 1 commit each)",
             minimal, "/s"),
