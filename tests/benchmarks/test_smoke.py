@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.benchmarks import peers
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.benchmark
@@ -31,10 +32,20 @@ def test_benchmark_smoke_run(tmp_path: Path):
         "W1 in memory",
         "W2 SQLite",
         "W2b batched",
+        "W2 counters",
+        "flat",
+        "memory batch",
         "W3 deadlines",
         "W5 loading",
         "memory",
         "W7 report",
     } <= workloads
+    if not peers.missing():
+        peer_rows = [r["metric"] for r in report["rows"] if r["workload"] == "W1 peers"]
+        assert any("python-statemachine" in m for m in peer_rows)
+        assert any("SpiffWorkflow" in m for m in peer_rows)
     assert all(row["value"] > 0 for row in report["rows"])
+    ratios = [row for row in report["rows"] if row["floor"] is not None]
+    assert ratios
+    assert all(row["ratio"] > 0 for row in ratios)
     assert "cswork benchmarks" in result.stdout

@@ -94,8 +94,16 @@ class _Acks:
             stopping = self._stop.wait(self._delay)
             try:
                 self.flush()
-            except CsworkError:
-                log.exception("acknowledging delivered outbox items failed; retrying")
+            except CsworkError as exc:
+                # Kept for the next add() or close(); the thread ends rather
+                # than spin against a store that is gone. Unacknowledged
+                # items are delivered again once their lease runs out.
+                log.warning(
+                    "acknowledging %d delivered outbox items failed (%s); "
+                    "will retry on the next delivery or at close",
+                    len(self._ids), exc,
+                )  # fmt: skip
+                stopping = True
             with self._lock:
                 if stopping or not self._ids:
                     self._thread = None
@@ -109,8 +117,12 @@ class _Acks:
             thread.join()
         try:
             self.flush()
-        except CsworkError:
-            log.exception("acknowledging delivered outbox items failed at close")
+        except CsworkError as exc:
+            log.warning(
+                "acknowledging %d delivered outbox items failed at close (%s); "
+                "they will be delivered again once their lease runs out",
+                len(self._ids), exc,
+            )  # fmt: skip
 
 
 class _Deliverer:
