@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -45,11 +45,11 @@ def _all_keys(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
 def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
+    # typing's public introspection: for Annotated[T, m, ...] get_args gives
+    # (T, m, ...), so the metadata (discriminated-union tags) is searched too
+    for arg in get_args(annotation):
         yield from _models_in(arg)
-    for meta in getattr(annotation, "__metadata__", ()) or ():
-        yield from _models_in(meta)
-    origin = getattr(annotation, "__origin__", None)
+    origin = get_origin(annotation)
     if origin is not None and origin is not annotation:
         yield from _models_in(origin)
 
