@@ -17,6 +17,14 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CSWORK_CI"):
     settings.load_profile("ci")
 
+# Warnings are errors in the tests (pyproject.toml's filterwarnings), and
+# deprecations are errors in the Python processes they start as well (examples,
+# workers, fuzzers): a dependency release that deprecates something we use
+# fails the next run, rather than the release that removes it breaking us.
+os.environ.setdefault(
+    "PYTHONWARNINGS", "error::DeprecationWarning,error::PendingDeprecationWarning"
+)
+
 from cswork import Actor, Engine, VirtualClock
 from cswork.storage import MemoryStore, Store
 
