@@ -223,7 +223,7 @@ class _Abort(Exception):
         self.message = message
 
 
-# PyYAML's C parser (libyaml 0.2.5 and later, in PyYAML's wheels since 6.0.4)
+# PyYAML's C parser (the libyaml in PyYAML's wheels since 6.0.4; not 6.0.1-6.0.3)
 # stops at 1,000 levels of nesting itself. Its scanner reads ahead of the
 # events we check, so on a run of "[[[[…" it can stop before our 64-level check
 # sees level 65 — and where it stops depends on the PyYAML release. Its limit is
