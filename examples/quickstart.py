@@ -22,7 +22,7 @@ from cswork.storage import SQLiteStore
 TZ = ZoneInfo("Asia/Shanghai")
 agent = Actor("li.na", {"cs_agent"})
 lead = Actor("wang.fang", {"cs_lead"})
-head = Actor("zhao.lei", {"dept_head"})
+head = Actor("zhao.lei", {"dept_head"}, units={"technical"})
 
 
 def main(db: Path) -> None:
@@ -66,7 +66,11 @@ def main(db: Path) -> None:
         case.id,
         "plan",
         head,
-        {"expected_resolution_at": "2026-03-11T18:00:00+08:00", "measures": "New unit"},
+        {
+            "expected_resolution_at": "2026-03-11T18:00:00+08:00",
+            "measures": "New unit",
+            "handler": "zhao.lei",
+        },
     )
     engine.advance(timedelta(days=2, hours=2))  # one daily contact is missed
     engine.fire(case.id, "resolve", head, {"resolution": "Unit replaced"})

@@ -17,6 +17,14 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CSWORK_CI"):
     settings.load_profile("ci")
 
+# Warnings are errors in the tests (pyproject.toml's filterwarnings), and
+# deprecations are errors in the Python processes they start as well (examples,
+# workers, fuzzers): a dependency release that deprecates something we use
+# fails the next run, rather than the release that removes it breaking us.
+os.environ.setdefault(
+    "PYTHONWARNINGS", "error::DeprecationWarning,error::PendingDeprecationWarning"
+)
+
 from cswork import Actor, Engine, VirtualClock
 from cswork.storage import MemoryStore, Store
 
@@ -26,7 +34,11 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 AGENT = Actor("agent.li", {"cs_agent"})
 LEAD = Actor("lead.wang", {"cs_lead"})
-HEAD = Actor("head.zhao", {"dept_head"})
+HEAD = Actor(
+    "head.zhao",
+    {"dept_head"},
+    units={"technical", "platform", "concerned_department", "business"},
+)
 MANAGER = Actor("mgr.sun", {"cs_manager"})
 SUPPORT = Actor("tech.qian", {"tech_support"})
 ENGINEER = Actor("eng.zhou", {"repair_engineer"})

@@ -8,7 +8,7 @@ import os
 import random
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cswork import Actor, ConflictError, Engine, RejectedError, VirtualClock
@@ -17,6 +17,27 @@ from cswork.storage.url import open_store
 from .conftest import WORKFLOWS
 
 QUIET = type("Quiet", (), {"notify": lambda self, n: None})()
+
+
+class WorkdayClock:
+    """Real time, shifted to read a working Tuesday morning.
+
+    Notices wait for working hours, so a test on the real clock would
+    depend on the hour it runs at. Every process of one test reads the same
+    time: the test passes the real moment (``CSWORK_TEST_EPOCH``, Unix
+    seconds) at which this clock reads Tuesday 2026-03-03 10:00 in Shanghai.
+    """
+
+    START = datetime.fromisoformat("2026-03-03T10:00:00+08:00")
+
+    def __init__(self) -> None:
+        self.epoch = float(os.environ.get("CSWORK_TEST_EPOCH") or time.time())
+
+    is_virtual = False
+
+    def now(self) -> datetime:
+        moment = self.START + timedelta(seconds=time.time() - self.epoch)
+        return moment.astimezone(UTC)
 
 
 def engine(url: str, now: datetime, worker: str) -> Engine:
@@ -99,7 +120,7 @@ def notice_app(url: str, log: str, bursts: str, per_burst: str, quiet: str,
     """A service on the real clock: bursts of steps that notify, quiet between."""
     e = Engine.from_directory(
         WORKFLOWS, store=open_store(url), notifier=LineNotifier(log, "app"),
-        worker_id="app", lease=timedelta(seconds=float(lease)),
+        worker_id="app", lease=timedelta(seconds=float(lease)), clock=WorkdayClock(),
     )  # fmt: skip
     agent = Actor("a", {"cs_agent"})
     for b in range(int(bursts)):
@@ -118,7 +139,7 @@ def notice_worker(url: str, log: str, seconds: str, lease: str) -> None:
     """A worker delivering what others left behind, for a while."""
     e = Engine.from_directory(
         WORKFLOWS, store=open_store(url), notifier=LineNotifier(log, "worker"),
-        worker_id="worker", lease=timedelta(seconds=float(lease)),
+        worker_id="worker", lease=timedelta(seconds=float(lease)), clock=WorkdayClock(),
     )  # fmt: skip
     end = time.monotonic() + float(seconds)
     while time.monotonic() < end:

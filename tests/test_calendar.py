@@ -49,6 +49,17 @@ def every_day(*spans: tuple[time, time]) -> dict[int, list[tuple[time, time]]]:
     return {wd: list(spans) for wd in range(7)}
 
 
+def holiday_name(country: str, day: date) -> str:
+    """The name the holidays package gives a day: its wording changes between
+    releases, so tests compare with it instead of spelling it out."""
+    return str(holidays.country_holidays(country, years=day.year)[day])
+
+
+# A year whose make-up working days China has not published: each year's come
+# out in the autumn before, and the holidays package adds them a release later.
+UNPUBLISHED = 2040
+
+
 # ------------------------------------------------------------------ examples
 @pytest.mark.parametrize(
     ("start", "delta", "due"),
@@ -378,7 +389,9 @@ def test_from_definition() -> None:
     ]
     assert not cal.is_working_day(date(2026, 4, 6))  # Easter Monday
     ex = cal.explain_add(berlin(2026, 4, 4, 23), hours(3))
-    assert SkippedDay(date(2026, 4, 6), "public holiday: Easter Monday") in ex.skipped
+    easter_monday = date(2026, 4, 6)
+    reason = f"public holiday: {holiday_name('DE', easter_monday)}"
+    assert SkippedDay(easter_monday, reason) in ex.skipped
     assert ex.due == berlin(2026, 4, 11, 22)  # 1h Sat, Sun/Mon off, 2h next Sat
     assert SkippedDay(date(2026, 4, 10), "no working hours on Fri") in ex.skipped
     assert cal.covers(2027)
@@ -438,16 +451,13 @@ def test_explain_spring_festival() -> None:
     assert reasons[15] == reasons[21] == reasons[22] == "weekend"
     for day in (16, 17, 18, 19, 20, 23):
         assert reasons[day].startswith("public holiday: ")
-    assert "Spring Festival" in reasons[17]
+    assert reasons[17] == f"public holiday: {holiday_name('CN', date(2026, 2, 17))}"
     assert ex.makeup_days == (date(2026, 2, 14),)
     assert sum((e - s for s, e in ex.segments), timedelta(0)) == hours(8)
     lines = ex.lines()
     assert lines[1] == "start Sat 2026-02-14 17:00 +08:00"
     assert lines[2] == "used Sat 2026-02-14 17:00–18:00 (1h, make-up working day)"
-    assert (
-        "skipped Tue 2026-02-17: public holiday: Chinese New Year (Spring Festival)"
-        in lines
-    )
+    assert f"skipped Tue 2026-02-17: {reasons[17]}" in lines
     assert lines[-1] == "due Tue 2026-02-24 17:00 +08:00"
 
 
@@ -467,11 +477,15 @@ def test_explain_start_on_a_day_off() -> None:
 
 
 def test_explain_into_an_uncovered_year() -> None:
-    ex = CN.explain_add(sh(2026, 12, 31, 16), hours(4))
-    assert ex.uncovered_years == (2027,)
-    assert (
-        ex.lines()[-1] == "warning: holiday data for 2027 is not known to be complete"
+    year = UNPUBLISHED
+    ex = CN.explain_add(sh(year - 1, 12, 31, 16), hours(4))
+    assert ex.uncovered_years == (year - 1, year)
+    assert ex.lines()[-1] == (
+        f"warning: holiday data for {year} is not known to be complete"
     )
+    covered = WorkingCalendar(data_years=[2026])  # the covered years, declared
+    ex = covered.explain_add(sh(2026, 12, 31, 16), hours(4))
+    assert ex.uncovered_years == (2027,)
 
 
 def test_explain_shows_24_00() -> None:
@@ -484,7 +498,7 @@ def test_explain_shows_24_00() -> None:
 # ---------------------------------------------------------------- covers
 def test_covers() -> None:
     assert CN.covers(2026)
-    assert not CN.covers(2027)  # the holidays package has no 2027 make-up days yet
+    assert not CN.covers(UNPUBLISHED)  # no make-up days published for it yet
     assert WorkingCalendar(data_years=[2027]).covers(2027)
     assert not WorkingCalendar(data_years=[2027]).covers(2026)
     assert WorkingCalendar(extra_working_days=[date(2027, 2, 20)]).covers(2027)

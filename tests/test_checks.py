@@ -122,7 +122,10 @@ def test_deadline_that_can_never_stop():
         ("{scope: [open], every: 1d, basis: working}", "needs 'met_by'"),
         ("{scope: [open], after: 0h, basis: wall}", "zero duration"),
         ("{scope: [open], after: 4 hours, basis: wall}", "should match pattern"),
-        ("{scope: [open], at: x, basis: wall}", "'basis' does not apply"),
+        (
+            "{scope: [open], at: x, basis: wall}",
+            "'basis' applies to an 'at' deadline's offset only",
+        ),
         (
             (
                 "{scope: [open], every: 1d, basis: working, met_by: [close],"

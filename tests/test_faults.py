@@ -23,6 +23,14 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "faults.db"
 
 
+def sqlite_code(err: pytest.ExceptionInfo[StorageError]) -> int:
+    """The primary SQLite result code of the driver error behind a StorageError
+    (its message is SQLite's wording, which changes between SQLite versions)."""
+    cause = err.value.__cause__
+    assert isinstance(cause, sqlite3.Error), repr(cause)
+    return cause.sqlite_errorcode & 0xFF  # extended codes carry it in the low byte
+
+
 def engine_on(path: Path, clock: object = None, **kw: object) -> Engine:
     return Engine.from_directory(
         WORKFLOWS,
@@ -37,8 +45,9 @@ def test_a_locked_database_gives_a_clear_error_and_works_after(db: Path):
     before = snapshot(engine, case.id)
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    with pytest.raises(StorageError, match="locked"):
+    with pytest.raises(StorageError) as err:
         engine.fire(case.id, "respond", AGENT)
+    assert sqlite_code(err) == sqlite3.SQLITE_BUSY
     assert snapshot(engine, case.id) == before
     blocker.execute("ROLLBACK")
     blocker.close()
@@ -51,8 +60,9 @@ def test_a_read_only_database_refuses_writes_cleanly(db: Path):
     case = engine.start("inquiry", AGENT, INQUIRY)
     before = snapshot(engine, case.id)
     engine.store._db.execute("PRAGMA query_only = ON")  # type: ignore[attr-defined]
-    with pytest.raises(StorageError, match="readonly"):
+    with pytest.raises(StorageError) as err:
         engine.fire(case.id, "respond", AGENT)
+    assert sqlite_code(err) == sqlite3.SQLITE_READONLY
     assert snapshot(engine, case.id) == before
     engine.store._db.execute("PRAGMA query_only = OFF")  # type: ignore[attr-defined]
     engine.fire(case.id, "respond", AGENT)
@@ -70,7 +80,8 @@ def test_a_full_disk_leaves_no_half_applied_step(db: Path):
         try:
             engine.start("inquiry", AGENT, {**INQUIRY, "question": "x" * 1500})
         except StorageError as err:
-            assert "full" in str(err)
+            assert isinstance(err.__cause__, sqlite3.Error), repr(err.__cause__)
+            assert err.__cause__.sqlite_errorcode & 0xFF == sqlite3.SQLITE_FULL
             failures += 1
             break
     assert failures == 1

@@ -8,10 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cswork import Engine
-from cswork.definition import LoadedWorkflow, load_file, load_paths, load_text
-from cswork.errors import DefinitionError
+from cswork.definition import LoadedWorkflow, _yaml, load_file, load_paths, load_text
+from cswork.errors import DefinitionError, Problem
 from cswork.storage import SQLiteStore
 
 from .conftest import WORKFLOWS
@@ -113,10 +114,11 @@ def test_wrong_types_and_literals_are_reported_together():
         "{type: enum, values: [low, high]}", "{type: enumm, values: [low, high]}"
     )
     found = problems(text)
+    # the wording after the path is pydantic's, and changes between its releases
     assert found[0].startswith("wf.yaml:2:10: version: ")
-    assert "integer" in found[0]
-    assert found[1].startswith("wf.yaml:7:20: fields.severity.type: Input should be")
+    assert found[1].startswith("wf.yaml:7:20: fields.severity.type: ")
     assert found[1].endswith("(did you mean 'enum'?)")
+    assert len(found) == 2
 
 
 def test_condition_syntax_and_enum_values_are_checked():
@@ -160,9 +162,84 @@ def test_python_tags_are_refused():
     assert found[0].startswith("wf.yaml:3:8: the tag 'tag:yaml.org,2002:python/object/")
 
 
-def test_deep_nesting_is_refused_without_crashing():
-    found = problems("a: " + "[" * 100_000 + "]" * 100_000)
-    assert found == ["wf.yaml:1:67: nesting deeper than 64 levels"]
+@pytest.fixture(params=["C", "pure"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each of PyYAML's parsers: libyaml's (when installed) and the pure-Python one."""
+    if request.param == "C":
+        if not hasattr(yaml, "CSafeLoader"):
+            pytest.skip("this PyYAML was built without libyaml")
+        monkeypatch.setattr(_yaml, "_Parser", yaml.CSafeLoader)
+    else:
+        monkeypatch.setattr(_yaml, "_Parser", yaml.SafeLoader)
+    return str(request.param)
+
+
+def refused_with_positions(text: str) -> list[Problem]:
+    """The problems of a refused text, each checked to point into the text."""
+    with pytest.raises(DefinitionError) as err:
+        load_text(text, "wf.yaml")
+    lines = text.split("\n")
+    assert err.value.problems
+    for p in err.value.problems:
+        where = f"{p.line}:{p.column}: {p.message[:200]}"
+        assert p.file == "wf.yaml", where
+        assert 1 <= p.line <= len(lines), where
+        assert 1 <= p.column <= len(lines[p.line - 1]) + 1, where
+        assert p.message.strip(), where
+    return list(err.value.problems)
+
+
+DEPTH = 100_000
+
+
+def test_deep_nesting_is_refused_without_crashing(parser: str):
+    # Our 64-level check or the parser's own limit (libyaml's, newer releases)
+    # notices first, at a position that depends on which and on the release:
+    # what holds is one problem, on line 1, inside the run of brackets.
+    (p,) = refused_with_positions("a: " + "[" * DEPTH + "]" * DEPTH)
+    assert p.line == 1
+    assert 4 <= p.column <= 3 + DEPTH
+
+
+HOSTILE = {
+    "deep flow mappings": "a: " + "{a: " * 3000 + "1" + "}" * 3000,
+    "deep block mappings": "".join("  " * i + "k:\n" for i in range(1500)),
+    "deep block sequences": "a:\n  " + "- " * 3000 + "x\n",
+    "deep explicit keys": "".join(
+        "  " * i + "? k\n" + "  " * i + ":\n" for i in range(200)
+    ),
+    "alias bomb": "\n".join(
+        ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        + [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    ),
+    "merge key": "a: &a {x: 1}\nb: {<<: *a}\n",
+    "huge scalar": "workflow: " + "x" * 900_000,
+    "huge integer": "workflow: demo\nversion: " + "9" * 5000 + "\n",
+    "huge tagged integer": "workflow: demo\nversion: !!int " + "9" * 5000 + "\n",
+    "not a number": "workflow: demo\nversion: .NaN\n",
+    "long plain key": "k" * 2000 + ": 1\n",
+    "long quoted key": '"' + "k" * 2000 + '": 1\n',
+    "NUL byte": "workflow: a\x00b\n",
+    "control character": "workflow: a\x07b\n",
+    "lone surrogate": "workflow: \ud800\n",
+    "python tag": "workflow: !!python/object/apply:os.system ['true']\n",
+    "unknown tag": "workflow: !!binary aGVsbG8=\n",
+    "complex key": "? [a, b]\n: 1\n",
+    "two documents": "workflow: a\n---\nworkflow: b\n",
+    "unsupported YAML version": "%YAML 2.0\n---\na: 1\n",
+    "tab indentation": "a:\n\tb: 1\n",
+    "bad escape": 'workflow: "\\q"\n',
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_yaml_is_refused_with_positions(text: str, parser: str):
+    refused_with_positions(text)
+
+
+def test_a_number_too_long_for_python_is_located():
+    found = refused_with_positions("workflow: demo\nversion: " + "9" * 5000 + "\n")
+    assert any(p.line == 2 and p.column == 10 for p in found), found
 
 
 def test_syntax_error_has_a_position():

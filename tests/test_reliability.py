@@ -33,6 +33,7 @@ from cswork.testing import invariants as inv
 
 from .conftest import AGENT, ENGINEER, LEAD, WORKFLOWS, Recorder, local
 from .helpers import routed_complaint
+from .procs import WorkdayClock
 from .test_processes import kill, proc
 
 T0 = local(2026, 3, 3, 10, 0)
@@ -48,11 +49,12 @@ def _stores(tmp_path: Path) -> list[Store]:
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_app_and_worker_deliver_each_notice_once_through_quiet_periods(
-    backend: str, tmp_path: Path
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A service and a worker on one store: 1,000 notices in bursts with quiet
     periods longer than the lease; none is delivered twice."""
     log = tmp_path / "notices.log"
+    _workday(monkeypatch)
     with _url(backend, tmp_path) as url:
         worker = proc("notice_worker", url, str(log), "30", "1.5")
         app = proc("notice_app", url, str(log), "5", "200", "2.5", "1.5")
@@ -70,9 +72,10 @@ def test_app_and_worker_deliver_each_notice_once_through_quiet_periods(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_a_killed_app_repeats_at_most_the_notice_in_flight(
-    backend: str, tmp_path: Path
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = tmp_path / "notices.log"
+    _workday(monkeypatch)
     with _url(backend, tmp_path) as url:
         app = proc("notice_app", url, str(log), "3", "200", "0.2", "1")
         assert app.stdout is not None
@@ -81,16 +84,25 @@ def test_a_killed_app_repeats_at_most_the_notice_in_flight(
         kill(app)
         worker = proc("notice_worker", url, str(log), "4", "1")
         worker.communicate(timeout=60)
-        engine = Engine.from_directory(WORKFLOWS, store=_open(url), clock=SystemClock())
-        transferred = [
-            c.id for c in engine.query() if c.state in ("with_tech_support",)
-        ]
-        assert engine.store.outbox() == []  # everything was delivered
-        engine.close()
+        store = _open(url)
+        engine = Engine.from_directory(WORKFLOWS, store=store, clock=WorkdayClock())
+        try:
+            transferred = [
+                c.id for c in engine.query() if c.state in ("with_tech_support",)
+            ]
+            assert engine.store.outbox() == []  # everything was delivered
+        finally:
+            engine.close()
+            store.close()
     lines = log.read_text().split()
     ids = Counter(lines[1::2])
     assert len(ids) == len(transferred)  # every committed notice, at least once
     assert sum(n - 1 for n in ids.values()) <= 1
+
+
+def _workday(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The processes this test starts read one shared working-day clock."""
+    monkeypatch.setenv("CSWORK_TEST_EPOCH", repr(time.time()))
 
 
 def _url(backend: str, tmp_path: Path) -> Any:
@@ -274,8 +286,8 @@ def test_a_year_long_clock_jump_settles_in_one_run_due_with_one_notice() -> None
     engine = Engine.from_directory(WORKFLOWS, clock=clock, notifier=notices)
     cid = routed_complaint(engine, "important")
     engine.fire(cid, "contact_customer", LEAD, {"contact_note": "called"})
-    engine.fire(cid, "plan", Actor("h", {"dept_head"}), {
-        "expected_resolution_at": "2026-03-20T18:00:00+08:00", "measures": "m"})  # fmt: skip
+    engine.fire(cid, "plan", Actor("h", {"dept_head"}, units={"technical"}), {
+        "expected_resolution_at": "2026-03-20T18:00:00+08:00", "measures": "m", "handler": "h"})  # fmt: skip
     notices.notices.clear()
     clock.set(T0 + timedelta(days=365))
     engine.run_due()  # one call ...

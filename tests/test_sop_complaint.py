@@ -53,6 +53,7 @@ def test_happy_path_to_closed(engine: Engine, clock: VirtualClock):
         {
             "expected_resolution_at": "2026-03-05T18:00:00+08:00",
             "measures": "swap the unit",
+            "handler": "head.zhao",
         },
     )
     resolve_and_inform(engine, cid)
@@ -86,7 +87,11 @@ def test_third_reopening_escalates_to_the_manager(engine: Engine, notifier: Reco
         cid,
         "plan",
         HEAD,
-        {"expected_resolution_at": "2026-03-05T18:00:00+08:00", "measures": "m"},
+        {
+            "expected_resolution_at": "2026-03-05T18:00:00+08:00",
+            "measures": "m",
+            "handler": "head.zhao",
+        },
     )
     for n in (1, 2):
         resolve_and_inform(engine, cid)
@@ -114,7 +119,11 @@ def test_reopen_from_the_return_visit(engine: Engine):
         cid,
         "plan",
         HEAD,
-        {"expected_resolution_at": "2026-03-05T18:00:00+08:00", "measures": "m"},
+        {
+            "expected_resolution_at": "2026-03-05T18:00:00+08:00",
+            "measures": "m",
+            "handler": "head.zhao",
+        },
     )
     resolve_and_inform(engine, cid)
     engine.fire(cid, "accept", LEAD)
@@ -151,7 +160,8 @@ def test_urgent_is_reported_at_once_and_escalates_when_first_contact_is_missed(
     told = [set(n.roles) for n in notifier.notices]
     assert {"cs_manager", "leadership"} in told
     (due,) = [t for t in engine.timers(case.id) if t.kind == "due"]
-    assert due.due_at == local(2026, 3, 3, 20, 0)  # 4 h wall clock
+    # 4 h wall clock from acceptance (受理, 004 §2.4.2), not from classification
+    assert due.due_at == local(2026, 3, 3, 19, 40)
     engine.advance(timedelta(hours=4, minutes=1))
     case = engine.get(case.id)
     assert case.state == "escalated"
@@ -173,7 +183,11 @@ def test_urgent_result_must_reach_the_customer_within_an_hour(
         cid,
         "plan",
         HEAD,
-        {"expected_resolution_at": "2026-03-03T18:00:00+08:00", "measures": "m"},
+        {
+            "expected_resolution_at": "2026-03-03T18:00:00+08:00",
+            "measures": "m",
+            "handler": "head.zhao",
+        },
     )
     engine.fire(cid, "resolve", HEAD, {"resolution": "fixed"})
     engine.advance(timedelta(minutes=61))
@@ -219,18 +233,26 @@ def test_refused_steps_change_nothing(engine: Engine):
             cid,
             "plan",
             AGENT,
-            {"expected_resolution_at": "2026-03-05T18:00:00Z", "measures": "m"},
+            {
+                "expected_resolution_at": "2026-03-05T18:00:00Z",
+                "measures": "m",
+                "handler": "head.zhao",
+            },
         )
     assert denied.value.required_roles == ("dept_head",)
     with pytest.raises(InvalidDataError) as invalid:
-        engine.fire(cid, "plan", HEAD, {"measures": "m"})
+        engine.fire(cid, "plan", HEAD, {"measures": "m", "handler": "head.zhao"})
     assert invalid.value.field_errors == {"expected_resolution_at": "required"}
     with pytest.raises(InvalidDataError):
         engine.fire(
             cid,
             "plan",
             HEAD,
-            {"expected_resolution_at": "2026-03-05 18:00", "measures": "m"},
+            {
+                "expected_resolution_at": "2026-03-05 18:00",
+                "measures": "m",
+                "handler": "head.zhao",
+            },
         )  # naive
     assert snapshot(engine, cid) == before
 

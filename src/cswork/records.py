@@ -114,6 +114,26 @@ class Case:
         """The earliest due time of the case's armed deadlines, or None."""
         return min(self.armed.values()) if self.armed else None
 
+    @property
+    def accepted_at(self) -> datetime:
+        """When the customer's request was accepted.
+
+        The case's start; for a case started by ``start_case`` with
+        ``keep_start``, the acceptance of the case it came from (an inquiry
+        converted into a complaint).
+        """
+        return accepted_at(self.created_at, self.data)
+
+
+#: The data key holding a converted case's acceptance time (ISO 8601).
+ACCEPTED_FIELD = "_accepted_at"
+
+
+def accepted_at(created_at: datetime, data: Mapping[str, Any]) -> datetime:
+    """A case's acceptance time: ``data``'s ``_accepted_at``, else ``created_at``."""
+    value = data.get(ACCEPTED_FIELD)
+    return datetime.fromisoformat(value) if isinstance(value, str) else created_at
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HistoryEntry:

@@ -31,6 +31,7 @@ _Parser: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_DEPTH = 64
 MAX_EVENTS = 400_000
+_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True}
@@ -69,7 +70,12 @@ class Positions:
 
 
 def resolve_plain(text: str) -> Any:
-    """Type a plain (unquoted) scalar the YAML 1.2 core-schema way."""
+    """Type a plain (unquoted) scalar the YAML 1.2 core-schema way.
+
+    Raises:
+        ValueError: a decimal integer longer than Python converts
+            (``sys.get_int_max_str_digits()``, 4,300 digits by default).
+    """
     if _NULL.match(text):
         return None
     if text in _BOOL:
@@ -165,11 +171,15 @@ class _Reader:
             self.problem(event.start_mark, f"the tag {tag!r} is not allowed")
             return None
         plain = event.implicit[0] and not event.style  # C parser: "", pure: None
-        if tag is None and plain:
-            return resolve_plain(event.value)
-        if tag in (None, "!", f"{_CORE}str"):
-            return event.value
-        value = resolve_plain(event.value)
+        if (tag is None and not plain) or tag in ("!", f"{_CORE}str"):
+            return event.value  # quoted, or tagged as text
+        try:
+            value = resolve_plain(event.value)
+        except ValueError:  # Python's own limit on converting long integers
+            self.problem(event.start_mark, "the number has too many digits")
+            return None
+        if tag is None:
+            return value
         expected = tag.rsplit(":", 1)[-1]
         ok = {
             "int": isinstance(value, int) and not isinstance(value, bool),
@@ -191,7 +201,7 @@ class _Reader:
         path = self.child_path()
         assert path is not None  # noqa: S101 - keys handled above
         if len(self.stack) >= MAX_DEPTH:
-            raise _Abort(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+            raise _Abort(event.start_mark, _TOO_DEEP)
         self.positions.values[path] = (event.start_mark.line, event.start_mark.column)
         self.add(container, event.start_mark)
         self.stack.append(_Frame(container, path))
@@ -219,6 +229,28 @@ class _Abort(Exception):
         self.message = message
 
 
+# PyYAML's C parser (the libyaml in PyYAML's wheels since 6.0.4; not 6.0.1-6.0.3)
+# stops at 1,000 levels of nesting itself. Its scanner reads ahead of the
+# events we check, so on a run of "[[[[…" it can stop before our 64-level check
+# sees level 65 — and where it stops depends on the PyYAML release. Its limit is
+# above ours, so what it refuses is too deep for us as well: one message,
+# whichever layer noticed first. (Matching its wording is the only way to tell
+# this error from a syntax error; should the wording change, the document is
+# still refused, as "YAML syntax: …" with the same position.)
+_PARSER_NESTING_LIMIT = re.compile(r"(?i)nesting (?:depth|level)|too deep")
+
+
+def _parser_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
+    """A problem for an error of PyYAML's parser, at the position it names."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line, mark.column) if mark else (0, 0)
+    what = exc.problem or str(exc)
+    if _PARSER_NESTING_LIMIT.search(what):
+        return YamlProblem(line, col, _TOO_DEEP)
+    ctx = f" ({exc.context})" if exc.context else ""
+    return YamlProblem(line, col, f"YAML syntax: {what}{ctx}")
+
+
 def _line_col(text: str, offset: int) -> Mark:
     """The 0-based line and column of a character offset."""
     before = text[:offset]
@@ -243,8 +275,9 @@ def read_yaml(text: str) -> tuple[Any, Positions, list[YamlProblem]]:
             reader.positions,
             [YamlProblem(line, col, "not valid Unicode text (a lone surrogate)")],
         )
-    loader = _Parser(text)
+    loader = None
     try:
+        loader = _Parser(text)  # the pure-Python reader checks each character here
         count = 0
         while True:
             event = loader.get_event()
@@ -255,18 +288,14 @@ def read_yaml(text: str) -> tuple[Any, Positions, list[YamlProblem]]:
                 raise _Abort(event.start_mark, "the document is too large")
             reader.feed(event)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line, mark.column) if mark else (0, 0)
-        what = exc.problem or str(exc)
-        ctx = f" ({exc.context})" if exc.context else ""
-        reader.problems.append(YamlProblem(line, col, f"YAML syntax: {what}{ctx}"))
+        reader.problems.append(_parser_problem(exc))
         return None, reader.positions, reader.problems
     except yaml.reader.ReaderError as exc:
         line, col = _line_col(text, exc.position)
+        char = exc.character  # the C parser gives a code, the pure one a str
+        code = ord(char) if isinstance(char, str) else int(char)
         reader.problems.append(
-            YamlProblem(
-                line, col, f"character {exc.character!r} is not allowed in YAML"
-            )
+            YamlProblem(line, col, f"character U+{code:04X} is not allowed in YAML")
         )
         return None, reader.positions, reader.problems
     except yaml.YAMLError as exc:
@@ -276,5 +305,6 @@ def read_yaml(text: str) -> tuple[Any, Positions, list[YamlProblem]]:
         reader.problem(exc.mark, exc.message)
         return None, reader.positions, reader.problems
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return reader.root, reader.positions, reader.problems

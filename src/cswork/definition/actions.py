@@ -119,6 +119,12 @@ class StartCase(_Action):
     back_link: Name | None = Field(
         default=None, description="Field of this case that gets the new case's id."
     )
+    keep_start: bool = Field(
+        default=False,
+        description="The new case was accepted when this one was: its "
+        "'from: start' deadlines count from this case's acceptance (an inquiry "
+        "converted into a complaint keeps the time the customer first called).",
+    )
 
     def copies(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(new case's field, this case's field, value map) for each copied field."""

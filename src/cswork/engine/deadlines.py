@@ -87,7 +87,7 @@ class StepFacts:
     before: str | None
     after: str
     event: str
-    created_at: datetime
+    created_at: datetime  # the case's acceptance: ``Case.accepted_at``
     now: datetime
 
 

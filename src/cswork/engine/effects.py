@@ -31,11 +31,14 @@ class Handover:
         workflow_id: the workflow of the new case.
         data: the data it starts with (copied fields and the link).
         back_link: the field of this case that gets the new case's id, if any.
+        accepted_at: the new case's acceptance time when it is not its start
+            (``keep_start``): this case's acceptance.
     """
 
     workflow_id: str
     data: dict[str, JSON]
     back_link: str | None = None
+    accepted_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -67,6 +70,7 @@ class ActionContext:
     now: datetime
     new_id: Callable[[], str]
     view: ViewFn
+    accepted_at: datetime  # the case's acceptance (its start, unless converted)
 
 
 def apply_actions(
@@ -143,7 +147,8 @@ def _handover(a: StartCase, fx: Effects, ctx: ActionContext) -> Handover:
         data[to] = value
     if a.link:
         data[a.link] = ctx.case_id
-    return Handover(a.start_case, data, a.back_link)
+    accepted = ctx.accepted_at if a.keep_start else None
+    return Handover(a.start_case, data, a.back_link, accepted)
 
 
 def handover_item(ctx: ActionContext, h: Handover, refused: str) -> OutboxItem:
@@ -158,4 +163,6 @@ def handover_item(ctx: ActionContext, h: Handover, refused: str) -> OutboxItem:
         "roles": list[JSON](sorted(ctx.actor.roles)),
         "refused": refused,
     }
+    if h.accepted_at is not None:
+        payload["accepted_at"] = h.accepted_at.isoformat()
     return outbox_item(ctx, "start_case", target=h.workflow_id, payload=payload)

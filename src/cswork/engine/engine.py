@@ -656,17 +656,25 @@ class Engine:
             planner.wf, actor, handover.data, now, self.hooks.conditions,
             check_roles=False,
         )  # fmt: skip
-        return planner.start(self.new_id(), request, now, linked_from=source_id)
+        return planner.start(
+            self.new_id(), request, now,
+            linked_from=source_id, accepted_at=handover.accepted_at,
+        )  # fmt: skip
 
     def _start_linked(
-        self, workflow_id: str, actor: Actor, data: dict[str, object], case_id: str
+        self,
+        workflow_id: str,
+        actor: Actor,
+        data: dict[str, object],
+        case_id: str,
+        accepted_at: datetime | None = None,
     ) -> object:
         planner = self._planner(workflow_id)
         now = self.clock.now()
         request = check_start(
             planner.wf, actor, data, now, self.hooks.conditions, check_roles=False
         )
-        change = planner.start(case_id, request, now)
+        change = planner.start(case_id, request, now, accepted_at=accepted_at)
         self.store.create_case(change)
         self._after([change])
         return change.case

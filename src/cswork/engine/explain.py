@@ -154,6 +154,8 @@ def _find(timers: Sequence[Timer], which: str, case_id: str) -> Timer:
 def _start(d: CompiledDeadline, case: Case, timer: Timer) -> tuple[datetime, str]:
     """When the deadline's count started, and what that moment was."""
     if d.anchor == "start":
+        if case.accepted_at != case.created_at:
+            return case.accepted_at, "the acceptance of the case it was converted from"
         return case.created_at, "the case's start (acceptance)"
     kind, _, name = d.anchor.partition(":")
     key = stamp_field(name) if kind == "event" else name

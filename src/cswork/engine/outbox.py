@@ -30,7 +30,7 @@ import queue
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from cswork.engine.hooks import HookCall, Hooks, Notice, Notifier
@@ -49,8 +49,8 @@ IDLE_EXIT = 5.0  # seconds a background thread waits for work before it ends
 
 Delivery = Literal["inline", "background"]
 
-#: Starts a linked case: (workflow id, actor, data, case id).
-StartCase = Callable[[str, Actor, dict[str, object], str], object]
+#: Starts a linked case: (workflow, actor, data, case id, acceptance time or None).
+StartCase = Callable[[str, Actor, dict[str, object], str, datetime | None], object]
 
 
 class _Acks:
@@ -306,12 +306,14 @@ class Outbox:
             [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else []
         )
         data = payload.get("data")
+        accepted = payload.get("accepted_at")
         try:
             self.start_case(
                 item.target,
                 Actor(str(payload.get("actor")), names),
                 dict(data) if isinstance(data, dict) else {},
                 item.id,
+                datetime.fromisoformat(accepted) if isinstance(accepted, str) else None,
             )
         except ConflictError:
             return True  # started before: the linked case exists already

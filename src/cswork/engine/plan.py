@@ -28,6 +28,7 @@ from cswork.engine.guards import ViewFn
 from cswork.engine.hooks import CaseView, ConditionFn
 from cswork.errors import InvalidDataError, RejectedError
 from cswork.records import (
+    ACCEPTED_FIELD,
     JSON,
     SYSTEM_ACTOR,
     Actor,
@@ -102,8 +103,13 @@ class Planner:
         now: datetime,
         *,
         linked_from: str = "",
+        accepted_at: datetime | None = None,
     ) -> CaseChange:
         """The change that creates a case.
+
+        ``accepted_at`` (earlier than ``now``): the case was accepted before it
+        was started — converted from another — and counts its ``from: start``
+        deadlines from then.
 
         Raises:
             RejectedError: a case it hands over to would refuse its data.
@@ -114,12 +120,16 @@ class Planner:
             data=request.data, counters=counters, changes=dict(request.payload)
         )
         fx.counter_changes = dict(counters)
+        accepted = now
+        if accepted_at is not None and accepted_at < now:
+            accepted = accepted_at
+            fx.set({ACCEPTED_FIELD: accepted_at.isoformat()})
         view = self._view(case_id, "", "start", actor, fx, request.payload, now)
-        ctx = ActionContext(case_id, "start", actor, now, self.new_id, view)
+        ctx = ActionContext(case_id, "start", actor, now, self.new_id, view, accepted)
         apply_actions(wf.start.actions, fx, ctx)
         self._assign(request.step, fx, actor)
         linked = self._handovers(fx, ctx, strict=True)
-        facts = StepFacts(case_id, None, wf.initial, "start", now, now)
+        facts = StepFacts(case_id, None, wf.initial, "start", accepted, now)
         plan = self.deadlines.plan(
             facts, {}, {}, fx.changes, fx.data, fx.counters, view
         ) or TimerPlan(armed={}, ids={})
@@ -178,14 +188,17 @@ class Planner:
         view = self._view(
             case.id, case.state, step.event, actor, fx, request.payload, now
         )
-        ctx = ActionContext(case.id, step.event, actor, now, self.new_id, view)
+        accepted = case.accepted_at
+        ctx = ActionContext(
+            case.id, step.event, actor, now, self.new_id, view, accepted
+        )
         apply_actions(step.actions, fx, ctx)
         self._assign(step, fx, actor)
         if step.event in self.wf.anchor_events:
             fx.set({stamp_field(step.event): now.isoformat()})
         linked = self._handovers(fx, ctx, strict=True)
         dest = step.dest or case.state
-        facts = StepFacts(case.id, case.state, dest, step.event, case.created_at, now)
+        facts = StepFacts(case.id, case.state, dest, step.event, accepted, now)
         plan = self.deadlines.plan(
             facts, case.armed, case.timer_ids, fx.changes, fx.data, fx.counters, view
         )
@@ -214,7 +227,9 @@ class Planner:
         if worker:
             detail["worker"] = worker
         view = self._view(case.id, case.state, d.name, SYSTEM_ACTOR, fx, {}, now)
-        ctx = ActionContext(case.id, d.name, SYSTEM_ACTOR, now, self.new_id, view)
+        ctx = ActionContext(
+            case.id, d.name, SYSTEM_ACTOR, now, self.new_id, view, case.accepted_at
+        )
         breaches = 0
         kind: HistoryKind
         ids = plan.ids.get(d.name, ())

@@ -10,10 +10,12 @@ with a message saying what broke, so they work in any test runner::
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from cswork.definition.durations import parse_duration
 from cswork.engine import Engine
 from cswork.engine.replay import replay
 from cswork.records import Timer
@@ -137,49 +139,62 @@ def _check_timer(case_id: str, t: Timer, now: datetime | None) -> None:
 def check_due_times(engine: Engine, case_id: str) -> None:
     """Invariant 5: due times agree with the calendar, as each deadline declares.
 
-    A working-time due time must lie at the end of exactly the declared amount
-    of working time after its start (and in working time); a wall-clock one
-    exactly the declared duration after it.
+    Counted from the start ``explain`` reports (scope entry, acceptance, an
+    event or the previous period's end): a working-time due time lies at the
+    end of exactly the declared amount of working time (and in working time);
+    a wall-clock one exactly the declared duration later, calendar months
+    first. ``off_hours`` timing applies when the start is outside working
+    time; with ``on_working_day`` a due time outside working time moves to
+    the next working moment and nothing else. Deadlines on a field (``at``)
+    are not checked here.
     """
     case = engine.get(case_id)
     definition = engine.definition(case.workflow_id, case.workflow_version)
-    timers = engine.timers(case_id, pending_only=False)
-    for t in timers:
+    for t in engine.timers(case_id, pending_only=False):
         spec = definition.deadlines[t.deadline]
         if t.kind == "warn" or spec.at is not None:
             continue
-        exp = engine.explain(case_id, t.id)
+        start = engine.explain(case_id, t.id).start
         cal = engine.calendars[spec.calendar or definition.calendar]
-        if spec.basis == "wall":
-            if t.due_at - exp.start != _declared(engine, case_id, t, cal.day_length):
+        text, basis = spec.after or spec.every, spec.basis
+        if spec.off_hours is not None and not cal.is_working_time(start):
+            text, basis = spec.off_hours.after, spec.off_hours.basis
+        assert text is not None  # noqa: S101 - only after/every deadlines get here
+        span = parse_duration(text)
+        if span.months:
+            start = _plus_months(start, span.months, cal.tz)
+        if basis == "wall":
+            expected = start + span.wall()
+            if spec.on_working_day and not cal.is_working_time(expected):
+                moved = cal.working_time_between(expected, t.due_at) == timedelta(0)
+                if t.due_at < expected or not moved:
+                    raise _fail(case_id, f"timer {t.id} is not the next working moment")
+                expected = t.due_at
+            if t.due_at != expected:
                 raise _fail(case_id, f"wall-clock timer {t.id} is off")
             continue
-        span = cal.working_time_between(exp.start, t.due_at)
-        declared = _declared(engine, case_id, t, cal.day_length)
-        if span != declared:
+        declared = span.working(cal.day_length)
+        got = cal.working_time_between(start, t.due_at)
+        if got != declared:
             raise _fail(
                 case_id,
-                f"timer {t.id} ({t.deadline}) is {span} of working "
+                f"timer {t.id} ({t.deadline}) is {got} of working "
                 f"time after its start, not {declared}",
             )
-        just_before = t.due_at - timedelta(microseconds=1)
-        if not cal.is_working_time(just_before):
+        moment = (
+            t.due_at if spec.on_working_day else t.due_at - timedelta(microseconds=1)
+        )
+        if not cal.is_working_time(moment):
             raise _fail(case_id, f"timer {t.id} is due outside working time")
 
 
-def _declared(
-    engine: Engine, case_id: str, t: Timer, day_length: timedelta
-) -> timedelta:
-    from cswork.definition.durations import parse_duration
-
-    case = engine.get(case_id)
-    spec = engine.definition(case.workflow_id, case.workflow_version).deadlines[
-        t.deadline
-    ]
-    text = spec.after or spec.every
-    assert text is not None  # noqa: S101 - only after/every deadlines get here
-    d = parse_duration(text)
-    return d.working(day_length) if spec.basis == "working" else d.wall()
+def _plus_months(t: datetime, months: int, tz: tzinfo) -> datetime:
+    """``t`` plus calendar months on the local wall clock (the 31st → the last day)."""
+    local = t.astimezone(tz)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(t.tzinfo)
 
 
 def check_case(engine: Engine, case_id: str, now: datetime | None = None) -> None:
