@@ -21,7 +21,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
-from . import report_workload, validation
+from . import concurrency, report_workload, validation
 from . import workloads as w
 
 FULL = {
@@ -36,6 +36,9 @@ FULL = {
     "W6": 10_000,
     "W7": 100_000,
     "W7_small": 10_000,
+    "W8_threads": 20,
+    "W8_requests": 200,
+    "W8_alone": 1000,
     "runs": 3,
 }
 SMOKE = {
@@ -50,6 +53,9 @@ SMOKE = {
     "W6": 300,
     "W7": 300,
     "W7_small": 100,
+    "W8_threads": 4,
+    "W8_requests": 10,
+    "W8_alone": 40,
     "runs": 1,
 }
 
@@ -100,6 +106,16 @@ def run(sizes: dict[str, int], only: set[str]) -> list[w.Row]:
         rows += w.memory_per_case(sizes["memory"])
     if wanted("W7"):
         rows += report_workload.w7(sizes["W7"], sizes["W7_small"], runs)
+    if wanted("W8"):
+        n = sizes["W8_alone"]
+        w8_sizes = {
+            "threads": sizes["W8_threads"],
+            "requests": sizes["W8_requests"],
+            "alone": n,
+            "preload": n // 2,
+            "idle": n,
+        }
+        rows += concurrency.w8(w8_sizes, w.WORKFLOWS)
     return rows
 
 
@@ -111,12 +127,22 @@ def table(rows: list[w.Row]) -> Table:
             col, justify="right" if col in ("value", "floor", "ratio") else "left"
         )
     for r in rows:
-        value = f"{r.value:,.3f}" if r.unit == "s" else f"{r.value:,.0f}"
+        value = (
+            f"{r.value:,.3f}"
+            if r.unit == "s"
+            else f"{r.value:,.2f}"
+            if r.unit == "ms"
+            else f"{r.value:,.0f}"
+        )
         t.add_row(
             r.workload,
             r.metric,
             value,
-            "" if r.floor is None else f"{r.floor:,.0f}",
+            ""
+            if r.floor is None
+            else f"{r.floor:,.2f}"
+            if r.unit == "ms"
+            else f"{r.floor:,.0f}",
             "" if r.ratio is None else f"{r.ratio:.2f}×",
             r.target,
             "" if r.ok is None else ("yes" if r.ok else "NO"),
@@ -133,7 +159,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated workloads: W1,W2,W3,W4,W5,W6,W7,memory",
+        help="comma-separated workloads: W1,W2,W3,W4,W5,W6,W7,W8,memory",
     )
     parser.add_argument(
         "--out", default="benchmark-results.json", help="JSON output file"
