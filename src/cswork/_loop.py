@@ -9,10 +9,12 @@ client session, a connection pool) stays bound to the same loop.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -35,6 +37,8 @@ class LoopThread:
     def _started(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
+                import asyncio  # on first use: a command line never pays for it
+
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
 
@@ -57,6 +61,8 @@ class LoopThread:
                 itself).
             TimeoutError: not done within ``timeout`` seconds (it is cancelled).
         """
+        import asyncio
+
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("LoopThread.run called from its own loop")
