@@ -181,3 +181,10 @@ def test_events_since_is_the_catch_up_read_with_the_same_keys(engine, clock):
     assert [e.key for e in engine.events_since(middle, workflow="inquiry")] == []
     with pytest.raises(InvalidArgumentError):
         engine.events_since(datetime(2026, 1, 1))  # naive
+
+
+def test_a_missing_directory_says_so(tmp_path):
+    from cswork import DefinitionError, Engine
+
+    with pytest.raises(DefinitionError, match="no such directory"):
+        Engine.from_directory(tmp_path / "workflows")

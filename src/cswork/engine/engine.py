@@ -195,6 +195,8 @@ class Engine:
             DefinitionError: with every problem in every file (a missing
                 directory is one problem: "no such directory").
         """
+        if not os.path.isdir(path):  # not "cannot read"
+            raise DefinitionError([Problem(os.fspath(path), 0, 0, "no such directory")])
         defs = load_paths([path])
         calendars = list(kwargs.pop("calendars", ()))
         return cls(defs.workflows, calendars=[*defs.calendars, *calendars], **kwargs)
