@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from cswork.engine import Engine
-    from cswork.records import Case
+    from cswork.records import Actor, Case
 
 app = typer.Typer(
     help="Start cases, fire events, and look at cases in a store.", no_args_is_help=True
@@ -94,7 +94,7 @@ def parse_data(items: list[str] | None) -> dict[str, Any]:
     return data
 
 
-def _actor(actor: str, role: list[str], unit: list[str] | None) -> Any:
+def _actor(actor: str, role: list[str], unit: list[str] | None) -> Actor:
     from cswork.records import Actor
 
     return Actor(actor, role, unit or ())
