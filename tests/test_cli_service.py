@@ -205,3 +205,15 @@ def test_types_writes_a_typed_dict_that_mypy_strict_accepts(tmp_path):
     assert "telegram" in bad.stdout
     code, out = run("types", "nope", "--workflows", str(WORKFLOWS))
     assert code == 2
+
+
+def test_run_logs_only_cswork_unless_asked(tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    cmd = [sys.executable, "-m", "cswork", "run", "--store", url, "--for", "0.5"]
+    quiet = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120)
+    assert "cswork.worker" in quiet.stderr
+    assert "apscheduler" not in quiet.stderr
+    loud = subprocess.run(
+        [*cmd, "--all-logs"], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "apscheduler" in loud.stderr
