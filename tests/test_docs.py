@@ -16,8 +16,10 @@ BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
-def test_python_samples_run(doc: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(ROOT)
+def test_python_samples_run(doc: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    # As a user runs them: from a directory of their own, with cswork
+    # installed, not from the checkout (no ./workflows to lean on).
+    monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"doc_{doc.stem}"}
     for n, code in enumerate(BLOCK.findall(doc.read_text(encoding="utf-8"))):
         if code.lstrip().startswith("# not run"):

@@ -285,7 +285,11 @@ def _close(engine: Engine, case: str, *, reopen: bool = False) -> None:
             case,
             "plan",
             HEAD,
-            {"expected_resolution_at": "2026-03-20T10:00:00+08:00", "measures": "m", "handler": "head.zhao"},
+            {
+                "expected_resolution_at": "2026-03-20T10:00:00+08:00",
+                "measures": "m",
+                "handler": "head.zhao",
+            },
         )
     engine.fire(case, "resolve", HEAD, {"resolution": "fixed"})
     engine.fire(case, "inform_result", LEAD, {"result_note": "told"})

@@ -18,8 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from cswork._hours import Hours, _check_hours, _length, _parse_interval
 from cswork.calendar_explain import AddExplanation, SkippedDay
 from cswork.definition.durations import parse_duration
@@ -393,6 +391,8 @@ class WorkingCalendar:
 
 # ------------------------------------------------------------------ helpers
 def _load_year(country: str, year: int) -> _YearData:
+    import holidays  # on first need: loading it costs a command line ~50 ms
+
     src = holidays.country_holidays(country, years=year)
     # weekend_workdays also holds cross-year make-up days of *other* years
     # (e.g. China's 2001-12-29, declared in 2002's notice), so filter by year.
@@ -409,6 +409,8 @@ def _check_country(country: str) -> None:
     if not isinstance(country, str):
         raise ValueError(f"a country is a code such as 'CN', not {country!r}")
     check_country(country)
+    import holidays
+
     try:
         holidays.country_holidays(country, years=())
     except NotImplementedError as exc:

@@ -21,6 +21,13 @@
 
 Every ``RejectedError`` guarantees that the store, the history and the timers
 are exactly as they were before the call.
+
+Every error says whether trying the same call again can help: ``retryable``
+is True for ``ConflictError`` (decide again on the case as it is now) and for
+a ``StorageError`` whose cause is transient (a locked SQLite file, a dropped
+PostgreSQL connection, a serialization failure), False for everything else —
+a refusal stays a refusal until something changes. ``cswork.retry`` retries
+on it.
 """
 
 from __future__ import annotations
@@ -31,7 +38,16 @@ from typing import Literal
 
 
 class CsworkError(Exception):
-    """Root of every error raised by cswork."""
+    """Root of every error raised by cswork.
+
+    Attributes:
+        retryable: True if the same call may succeed when simply tried again
+            (a lost race, a database that was briefly unavailable); False if
+            something must change first (the data, the actor, the case's
+            state, the program). ``cswork.retry`` retries on it.
+    """
+
+    retryable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +232,8 @@ class ConditionNotMetError(RejectedError):
 class ConflictError(CsworkError):
     """Another writer committed to the case first; nothing was written.
 
-    Reload the case and try again.
+    Reload the case and try again (``retryable`` is True): ``cswork.retry``
+    does it for a call that reads the case afresh.
 
     Attributes:
         case_id: the case concerned.
@@ -227,13 +244,73 @@ class ConflictError(CsworkError):
         msg = f"case {case_id!r} was changed by another writer"
         super().__init__(f"{msg}: {detail}" if detail else msg)
 
+    retryable = True
+
+
+# SQLite result codes (the primary code: the low byte of the extended one)
+# that describe a passing condition: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR,
+# SQLITE_PROTOCOL (a WAL lock race).
+_SQLITE_TRANSIENT = frozenset({5, 6, 10, 15})
+# SQLSTATE classes of PostgreSQL that describe a passing condition: connection
+# exception, transaction rollback (serialization failure, deadlock),
+# insufficient resources, operator intervention (a server restart); and
+# lock_not_available.
+_PG_TRANSIENT = ("08", "40", "53", "57", "55P03")
+# psycopg and pool errors that carry no SQLSTATE: the connection itself failed.
+_PG_CONNECTION = frozenset({"OperationalError", "InterfaceError", "PoolTimeout"})
+
+
+def transient(cause: BaseException | None) -> bool:
+    """Is a driver exception one that may pass when the call is tried again?
+
+    Decided on the driver's error codes, never on message text: SQLite's
+    busy, locked, I/O and WAL-protocol errors; PostgreSQL's connection,
+    serialization, deadlock, resource and server-restart errors. A missing
+    or corrupt file, a full disk, a closed store, a constraint or a missing
+    driver are not transient.
+    """
+    if cause is None:
+        return False
+    code = getattr(cause, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_TRANSIENT
+    state = getattr(cause, "sqlstate", None)
+    if isinstance(state, str):
+        return state.startswith(_PG_TRANSIENT)
+    kind = type(cause)
+    return kind.__module__.startswith("psycopg") and kind.__name__ in _PG_CONNECTION
+
+
+class _ByCause:
+    """``StorageError.retryable``: True on the class, decided by the cause on an error."""
+
+    def __get__(self, obj: StorageError | None, owner: type) -> bool:
+        if obj is None:
+            return True
+        if obj._retryable is not None:
+            return obj._retryable
+        return transient(obj.__cause__)
+
 
 class StorageError(CsworkError):
-    """The storage backend failed; the driver's exception is ``__cause__``."""
+    """The storage backend failed; the driver's exception is ``__cause__``.
+
+    ``retryable`` (True for the class) is decided for each error by its
+    cause (``transient``): a locked file or a dropped connection may pass, a
+    missing file or a full disk will not. ``retryable=`` overrides it.
+    """
+
+    retryable = _ByCause()
+
+    def __init__(self, *args: object, retryable: bool | None = None) -> None:
+        super().__init__(*args)
+        self._retryable = retryable
 
 
 class StoredFormatError(StorageError):
     """Stored data cannot be read by this version of cswork."""
+
+    retryable = False
 
 
 class InvalidArgumentError(CsworkError, TypeError, ValueError):

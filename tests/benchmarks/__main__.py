@@ -24,7 +24,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
-from . import counters, flatness, report_workload, validation
+from . import concurrency, counters, flatness, report_workload, validation
 from . import workloads as w
 
 
@@ -61,6 +61,18 @@ def _w6_sizes(largest: int) -> list[int]:
     return sorted({largest // 10, largest // 5, largest * 2 // 5, largest})
 
 
+def _w8(z: Sizes) -> list[w.Row]:
+    alone = z("W8_alone", 1_000, 40)
+    sizes = {
+        "threads": z("W8_threads", 20, 4),
+        "requests": z("W8_requests", 200, 10),
+        "alone": alone,
+        "preload": alone // 2,
+        "idle": alone,
+    }
+    return concurrency.w8(sizes, w.WORKFLOWS)
+
+
 #: The workloads in running order: (name for --only, runner). One line each;
 #: a runner asks ``z(name, full size, smoke size)`` for its sizes.
 WORKLOADS: list[tuple[str, Runner]] = [
@@ -75,6 +87,7 @@ WORKLOADS: list[tuple[str, Runner]] = [
     ("memory", lambda z: w.memory_per_case(z("memory", 2_000, 50))),
     ("W6", lambda z: validation.w6(_w6_sizes(z("W6", 10_000, 300)), z.runs)),
     ("W7", lambda z: report_workload.w7(z("W7", 100_000, 300), z("W7_small", 10_000, 100), z.runs)),
+    ("W8", _w8),
 ]  # fmt: skip
 
 

@@ -39,6 +39,7 @@ def test_benchmark_smoke_run(tmp_path: Path):
         "W5 loading",
         "memory",
         "W7 report",
+        "W8 threads",
     } <= workloads
     if not peers.missing():
         peer_rows = [r["metric"] for r in report["rows"] if r["workload"] == "W1 peers"]

@@ -23,3 +23,10 @@ def _default(value: Any) -> Any:
 def dumps(value: Any) -> str:
     """Pretty JSON of records, mappings and lists of them."""
     return json.dumps(value, default=_default, ensure_ascii=False, indent=2)
+
+
+def line(value: Any) -> str:
+    """Compact JSON on one line (for NDJSON output)."""
+    return json.dumps(
+        value, default=_default, ensure_ascii=False, separators=(",", ":")
+    )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -16,18 +17,10 @@ from cswork.cli._common import (
     fail,
     workflows_dir,
 )
-from cswork.definition import LoadedWorkflow, load_file, load_paths
-from cswork.definition.model import Workflow
-from cswork.definition.schema import json_schema_text
-from cswork.diagram import (
-    GraphvizError,
-    Step,
-    case_path,
-    render_dot,
-    to_dot,
-    to_mermaid,
-)
-from cswork.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from cswork.definition.model import Workflow
+    from cswork.diagram import Step
 
 
 class Format(StrEnum):
@@ -37,9 +30,13 @@ class Format(StrEnum):
     dot = "dot"
     svg = "svg"
     png = "png"
+    json = "json"
 
 
 def _workflow(name: str, workflows: Path | None) -> Workflow:
+    from cswork.definition import LoadedWorkflow, load_file, load_paths
+    from cswork.errors import DefinitionError
+
     path = Path(name)
     try:
         if path.suffix in (".yaml", ".yml") and path.exists():
@@ -64,7 +61,9 @@ def diagram(
     fmt: Annotated[
         Format,
         typer.Option(
-            "--format", help="svg and png need Graphviz's dot program on PATH."
+            "--format",
+            help="svg and png need Graphviz's dot program on PATH; json gives "
+            "the definition (and with --case where the case stands).",
         ),
     ] = Format.mermaid,
     output: Annotated[
@@ -82,6 +81,14 @@ def diagram(
     Arrows show the event, its condition and the roles that may take it;
     states show the deadlines that watch them.
     """
+    from cswork.diagram import (
+        GraphvizError,
+        case_path,
+        render_dot,
+        to_dot,
+        to_mermaid,
+    )
+
     wf = _workflow(workflow, workflows)
     current: str | None = None
     path: tuple[Step, ...] = ()
@@ -98,7 +105,9 @@ def diagram(
             # The case's own version: it may be older than the files.
             wf = engine.definition(found.workflow_id, found.workflow_version)
             current, path = found.state, case_path(engine.history(case))
-    if fmt in (Format.svg, Format.png):
+    if fmt is Format.json:
+        data = _as_json(wf, current, path).encode("utf-8")
+    elif fmt in (Format.svg, Format.png):
         image: Literal["svg", "png"] = "svg" if fmt is Format.svg else "png"
         try:
             data = render_dot(to_dot(wf, current=current, path=path), image)
@@ -118,12 +127,32 @@ def diagram(
         typer.echo(data.decode("utf-8"), nl=False)
 
 
+def _as_json(wf: Workflow, current: str | None, path: tuple[Step, ...]) -> str:
+    """The definition as JSON, with where a case stands and the path it took."""
+    return (
+        json.dumps(
+            {
+                "workflow": wf.model_dump(
+                    mode="json", by_alias=True, exclude_none=True
+                ),
+                "current": current,
+                "path": [step._asdict() for step in path],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
+
+
 def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file.")
     ] = None,
 ) -> None:
     """Print the JSON Schema of the YAML format (draft-07, for editors)."""
+    from cswork.definition.schema import json_schema_text
+
     text = json_schema_text()
     if output is None:
         typer.echo(text, nl=False)

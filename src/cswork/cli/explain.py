@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from cswork.cli._common import DEFAULT_STORE, StoreOption, WorkflowsOption, engine_for
+from cswork.cli._common import (
+    DEFAULT_STORE,
+    Format,
+    FormatOption,
+    StoreOption,
+    WorkflowsOption,
+    engine_for,
+)
 
 
 def explain(
@@ -14,10 +21,30 @@ def explain(
     timer: Annotated[str, typer.Argument(help="A deadline name or a timer id.")],
     store: StoreOption = DEFAULT_STORE,
     workflows: WorkflowsOption = None,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Show how a timer's due time was derived (calendar segments, days skipped)."""
     with engine_for(store, workflows) as engine:
-        for line in engine.explain(case_id, timer).text:
+        found = engine.explain(case_id, timer)
+        if fmt is Format.json:
+            from cswork.cli._json import dumps
+
+            typer.echo(
+                dumps(
+                    {
+                        "case_id": found.case_id,
+                        "deadline": found.deadline,
+                        "title": found.title,
+                        "timer": found.timer,
+                        "basis": found.basis,
+                        "start": found.start,
+                        "due_at": found.due_at,
+                        "text": list(found.text),
+                    }
+                )
+            )
+            return
+        for line in found.text:
             typer.echo(line)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time as wall
@@ -10,32 +11,29 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
-from cswork import Engine, VirtualClock
 from cswork.cli._common import (
+    Format,
+    FormatOption,
     StoreOption,
+    TzOption,
     WorkflowsOption,
     engine_for,
     fail,
     workflows_dir,
+    zone,
 )
-from cswork.cli._tables import console, history_table
-from cswork.definition import load_paths
-from cswork.errors import DefinitionError, UnknownWorkflowError
-from cswork.report import Report, build_report
-from cswork.report.text import report_tables
-from cswork.simulation import (
-    CountingNotifier,
-    SimulationError,
-    Simulator,
-    TrafficConfig,
-    traffic_mix,
-)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cswork.clock import VirtualClock
+    from cswork.engine import Engine
+    from cswork.report import Report
+    from cswork.simulation import CountingNotifier, TrafficConfig
 
 DEFAULT_START = date(2026, 3, 2)
 MixOption = Annotated[
@@ -83,6 +81,9 @@ def _ids(seed: int) -> Callable[[], str]:
 @contextmanager
 def _mix_errors(source: Path) -> Iterator[None]:
     """A mix that does not fit the workflows loaded is a usage error (exit 2)."""
+    from cswork.errors import UnknownWorkflowError
+    from cswork.simulation import SimulationError
+
     try:
         yield
     except UnknownWorkflowError as exc:
@@ -98,6 +99,10 @@ def _mix_errors(source: Path) -> Iterator[None]:
 
 def _check_mix(source: Path, mix: Mapping[str, float] | None) -> None:
     """Refuse a bad mix before anything is written."""
+    from cswork.definition import load_paths
+    from cswork.errors import DefinitionError
+    from cswork.simulation import traffic_mix
+
     try:
         defs = load_paths([source])
     except DefinitionError as exc:
@@ -109,19 +114,22 @@ def _check_mix(source: Path, mix: Mapping[str, float] | None) -> None:
 
 
 def run_simulation(
-    engine: Engine, config: TrafficConfig, out: Console, source: Path
-) -> float:
-    """Play the traffic with a progress bar; returns the seconds it took."""
+    engine: Engine, config: TrafficConfig, out: Console, source: Path, *, quiet: bool
+) -> tuple[str, float]:
+    """Play the traffic (a progress bar on a terminal); returns the mix and seconds."""
+    from cswork.cli._tables import progress
+    from cswork.simulation import Simulator
+
     with _mix_errors(source):
         sim = Simulator(engine, config)
     total = sum(sim.mix.values())
     shares = ", ".join(f"{w} {s / total:.0%}" for w, s in sorted(sim.mix.items()))
-    out.print(f"traffic mix: {shares}")
+    if not quiet:
+        out.print(f"traffic mix: {shares}")
     began = wall.perf_counter()
-    with Progress(console=out, transient=True) as bar:
-        task = bar.add_task("simulating days", total=config.days)
-        sim.run(lambda done, total: bar.update(task, completed=done))
-    return wall.perf_counter() - began
+    with progress(out, "simulating days", config.days, enabled=not quiet) as tick:
+        sim.run(lambda done, total: tick(done))
+    return shares, wall.perf_counter() - began
 
 
 def simulate(
@@ -141,13 +149,15 @@ def simulate(
         DEFAULT_START
     ),
     mix: MixOption = None,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Generate realistic traffic, run it on a virtual clock, print the report.
 
     Any directory of SOPs works: every workflow a person may start gets a
     share of the arrivals, or the shares given with --mix.
     """
-    out = console()
+    from cswork.simulation import CountingNotifier, TrafficConfig
+
     try:
         first = date.fromisoformat(start)
     except ValueError:
@@ -163,28 +173,68 @@ def simulate(
     _check_mix(source, config.mix)
     notifier = CountingNotifier()
     with engine_for(
-        store, source, clock=_clock(first), notifier=notifier, id_factory=_ids(seed)
-    ) as engine:
-        _, total, secs = _play_and_report(engine, config, out, source)
-        out.print(
-            f"{total} cases over {days} days (seed {seed}) in {secs:.1f} s; "
-            f"{sum(notifier.counts.values())} notifications sent"
+        store, source, create=True, clock=_clock(first), notifier=notifier,
+        id_factory=_ids(seed),
+    ) as engine:  # fmt: skip
+        report, shares, secs = _play_and_report(engine, config, source, fmt)
+        sent = sum(notifier.counts.values())
+        if fmt is Format.json:
+            typer.echo(_json(report, config, shares, secs, notifier))
+            return
+        from cswork.cli._tables import console
+
+        console().print(
+            f"{report.total} cases over {days} days (seed {seed}) in {secs:.1f} s; "
+            f"{sent} notifications sent"
         )
 
 
+def _json(
+    report: Report,
+    config: TrafficConfig,
+    shares: str,
+    secs: float,
+    notifier: CountingNotifier,
+) -> str:
+    """What ``simulate``/``demo`` print with ``--format json``."""
+    return json.dumps(
+        {
+            "days": config.days,
+            "cases_per_day": config.cases_per_day,
+            "seed": config.seed,
+            "mix": shares,
+            "cases": report.total,
+            "seconds": round(secs, 3),
+            "notifications": sum(notifier.counts.values()),
+            "report": report.as_dict(),
+        },
+        ensure_ascii=False,
+        indent=2,
+        default=str,
+    )
+
+
 def _play_and_report(
-    engine: Engine, config: TrafficConfig, out: Console, source: Path
-) -> tuple[Report, int, float]:
-    """Play the traffic, print the report; returns it, the case count and seconds."""
-    secs = run_simulation(engine, config, out, source)
+    engine: Engine, config: TrafficConfig, source: Path, fmt: Format
+) -> tuple[Report, str, float]:
+    """Play the traffic, print the report (text); returns it, the mix, seconds."""
+    from cswork.cli._tables import console
+    from cswork.report import build_report
+    from cswork.report.text import report_tables
+
+    out = console()
+    quiet = fmt is Format.json
+    shares, secs = run_simulation(engine, config, out, source, quiet=quiet)
     report = build_report(engine)
-    for table in report_tables(report):
-        out.print(table)
-    return report, report.total, secs
+    if not quiet:
+        for table in report_tables(report):
+            out.print(table)
+    return report, shares, secs
 
 
 def _clock(first: date) -> VirtualClock:
     from cswork.calendar import WorkingCalendar
+    from cswork.clock import VirtualClock
 
     tz = WorkingCalendar().tz
     return VirtualClock(datetime.combine(first, time(0), tz))
@@ -199,11 +249,16 @@ def demo(
     seed: Annotated[int, typer.Option()] = 1,
     workflows: WorkflowsOption = None,
     mix: MixOption = None,
+    fmt: FormatOption = Format.text,
+    tz: TzOption = None,
 ) -> None:
     """A month of traffic on a SQLite file, the report, and one breached case.
 
     The shipped SOPs by default; --workflows DIR for your own.
     """
+    from cswork.cli._tables import console
+    from cswork.simulation import CountingNotifier, TrafficConfig
+
     out = console()
     config = TrafficConfig(
         days=days,
@@ -216,41 +271,62 @@ def demo(
     _check_mix(source, config.mix)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    out.print(
-        f"Simulating {days} days x ~{cases_per_day} cases/day through the "
-        f"SOPs in {source} on sqlite:///{db} …"
-    )
+    if fmt is Format.text:
+        out.print(
+            f"Simulating {days} days x ~{cases_per_day} cases/day through the "
+            f"SOPs in {source} on sqlite:///{db} …"
+        )
+    notifier = CountingNotifier()
     with engine_for(
         f"sqlite:///{db}?synchronous=NORMAL",
         source,
+        create=True,
         clock=_clock(DEFAULT_START),
-        notifier=CountingNotifier(),
+        notifier=notifier,
         id_factory=_ids(seed),
     ) as engine:
-        report, total, secs = _play_and_report(engine, config, out, source)
+        report, shares, secs = _play_and_report(engine, config, source, fmt)
+        if fmt is Format.json:
+            typer.echo(_json(report, config, shares, secs, notifier))
+            return
         out.print(
-            f"\n{total} cases, {report.breached} with a missed "
+            f"\n{report.total} cases, {report.breached} with a missed "
             f"deadline, simulated in {secs:.1f} s."
         )
         if report.breached_cases:
-            cid = report.breached_cases[0]
-            wid = engine.get(cid).workflow_id
-            wopt = f" --workflows {workflows}" if workflows is not None else ""
-            out.print(
-                history_table(
-                    engine.history(cid), f"History of one breached case, {cid}"
-                )
-            )
-            out.print(
-                f"\nWhere to look next:\n"
-                f"  the store:          {db} (SQLite; open it with sqlite3)\n"
-                f"  one case:           cswork case show {cid} --store sqlite:///{db}\n"
-                f"  why it was due:     cswork explain {cid} "
-                f"{engine.timers(cid, pending_only=False)[0].deadline} "
-                f"--store sqlite:///{db}\n"
-                f"  the report again:   cswork report --store sqlite:///{db}{wopt}\n"
-                f"  its SOP:            cswork diagram {wid}{wopt}"
-            )
+            _next_steps(engine, report.breached_cases[0], db, workflows, out, tz)
+
+
+def _next_steps(
+    engine: Engine,
+    cid: str,
+    db: Path,
+    workflows: Path | None,
+    out: Console,
+    tz: str | None,
+) -> None:
+    """One breached case's history, and the commands to look further."""
+    from cswork.cli._tables import history_table
+
+    wid = engine.get(cid).workflow_id
+    wopt = f" --workflows {workflows}" if workflows is not None else ""
+    out.print(
+        history_table(
+            engine.history(cid),
+            f"History of one breached case, {cid}",
+            zone(engine, tz, wid),
+        )
+    )
+    out.print(
+        f"\nWhere to look next:\n"
+        f"  the store:          {db} (SQLite; open it with sqlite3)\n"
+        f"  one case:           cswork case show {cid} --store sqlite:///{db}\n"
+        f"  why it was due:     cswork explain {cid} "
+        f"{engine.timers(cid, pending_only=False)[0].deadline} "
+        f"--store sqlite:///{db}\n"
+        f"  the report again:   cswork report --store sqlite:///{db}{wopt}\n"
+        f"  its SOP:            cswork diagram {wid}{wopt}"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cswork.definition import load_paths
-from cswork.errors import DefinitionError, Problem
+if TYPE_CHECKING:
+    from cswork.errors import Problem
 
 
 class Format(StrEnum):
@@ -42,6 +42,9 @@ def validate(
     Warnings (exit 0) say where a case could wait for ever or without an
     owner; with --strict they are problems (exit 1).
     """
+    from cswork.definition import load_paths
+    from cswork.errors import DefinitionError
+
     missing = [p for p in paths if not p.exists()]
     if missing:
         typer.echo(f"error: no such file or directory: {missing[0]}", err=True)

@@ -23,10 +23,20 @@ from cswork.clock import Clock, SystemClock
 from cswork.definition.loader import load_paths
 from cswork.definition.model import CalendarDef, Workflow
 from cswork.definition.source import LoadedCalendar, LoadedWorkflow, Source
+from cswork.engine.bus import (
+    BUS_LOCK,
+    EventBus,
+    Handler,
+    Subscription,
+    new_bus,
+    read_events,
+    subscription,
+)
 from cswork.engine.check import check_event, check_start
 from cswork.engine.compile import CompiledWorkflow
 from cswork.engine.due import plan_batch
 from cswork.engine.effects import Handover
+from cswork.engine.events import CaseEvent
 from cswork.engine.explain import Explanation, explain
 from cswork.engine.guards import check_actor, check_data, check_name, is_clean_id
 from cswork.engine.hooks import Hooks, LoggingNotifier, Notifier
@@ -50,6 +60,7 @@ from cswork.records import (
     CaseOrder,
     CaseQuery,
     HistoryEntry,
+    HistoryKind,
     OutboxItem,
     StoredDefinition,
     Timer,
@@ -184,6 +195,8 @@ class Engine:
             DefinitionError: with every problem in every file (a missing
                 directory is one problem: "no such directory").
         """
+        if not os.path.isdir(path):  # not "cannot read"
+            raise DefinitionError([Problem(os.fspath(path), 0, 0, "no such directory")])
         defs = load_paths([path])
         calendars = list(kwargs.pop("calendars", ()))
         return cls(defs.workflows, calendars=[*defs.calendars, *calendars], **kwargs)
@@ -622,9 +635,12 @@ class Engine:
     def close(self) -> None:
         """Write what is pending (acknowledgements) and stop background work.
 
-        The store is not closed: it belongs to whoever made it.
+        Subscribers get what was committed before this call. The store is not
+        closed: it belongs to whoever made it.
         """
         self._outbox.close()
+        if self._bus is not None:
+            self._bus.close()
 
     def __enter__(self) -> Self:
         return self
@@ -636,6 +652,8 @@ class Engine:
         for change in changes:
             self._cache.put(change.case)
         self._outbox.after_commit(changes)
+        if self._bus is not None:
+            self._bus.publish(changes)
         dues = [t.due_at for c in changes for t in _armed(c)]
         if not dues:
             return
@@ -678,6 +696,74 @@ class Engine:
         self.store.create_case(change)
         self._after([change])
         return change.case
+
+    # -------------------------------------------------------- subscriptions
+    # (The machinery is in bus.py and events.py; these are its doors.)
+    _bus: EventBus | None = None
+
+    @property
+    def events(self) -> EventBus:
+        """The subscriptions of this engine (``flush``, ``close``, ``subscriptions``)."""
+        with BUS_LOCK:
+            if self._bus is None:
+                self._bus = new_bus(self, self._outbox.delivery)
+        return self._bus
+
+    def subscribe(
+        self,
+        handler: Handler,
+        *,
+        kinds: Iterable[HistoryKind] | None = None,
+        workflow: str | None = None,
+    ) -> Subscription:
+        """Call ``handler`` with every committed step and deadline event.
+
+        ``handler`` gets a ``StepEvent`` (start, event) or a ``DeadlineEvent``
+        (deadline, warning, period) after the commit, off the caller's path
+        when the engine delivers in the background; it may be an ``async
+        def`` function. At least once: ``event.key`` is the idempotency key.
+
+        Raises:
+            UnknownWorkflowError: ``workflow`` is not loaded.
+            InvalidArgumentError: an unknown kind, or a handler that is not callable.
+        """
+        return self.events.add(subscription(self, handler, kinds, workflow))
+
+    def on_enter(self, workflow: str, state: str, handler: Handler) -> Subscription:
+        """Call ``handler`` whenever a case of ``workflow`` enters ``state``.
+
+        Raises:
+            UnknownWorkflowError: no such workflow.
+            InvalidArgumentError: the workflow has no such state.
+        """
+        return self.events.add(
+            subscription(self, handler, None, workflow, "enter", state)
+        )
+
+    def on_exit(self, workflow: str, state: str, handler: Handler) -> Subscription:
+        """Call ``handler`` whenever a case of ``workflow`` leaves ``state``.
+
+        Raises:
+            UnknownWorkflowError: no such workflow.
+            InvalidArgumentError: the workflow has no such state.
+        """
+        return self.events.add(
+            subscription(self, handler, None, workflow, "exit", state)
+        )
+
+    def events_since(
+        self,
+        since: datetime,
+        *,
+        until: datetime | None = None,
+        workflow: str | None = None,
+    ) -> list[CaseEvent]:
+        """The catch-up read: every history entry written since ``since``, as events.
+
+        Raises:
+            InvalidArgumentError: ``since`` or ``until`` is not an aware datetime.
+        """
+        return read_events(self.store, since, until=until, workflow=workflow)
 
 
 def _armed(change: CaseChange) -> list[Timer]:

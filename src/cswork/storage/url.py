@@ -15,8 +15,16 @@ class StoreURLError(CsworkError, ValueError):
     """A store URL that cswork cannot open."""
 
 
-def open_store(url: str) -> Store:
+class NoStoreError(StoreURLError):
+    """The URL names a SQLite file that does not exist (and creating it was not asked)."""
+
+
+def open_store(url: str, *, create: bool = True) -> Store:
     """Open the store a URL names.
+
+    With ``create=False`` (read-only tools) a SQLite file that does not
+    exist is an error instead of a new empty database: a mistyped path never
+    leaves a file behind.
 
     - ``memory://`` — a new ``MemoryStore``;
     - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` —
@@ -27,6 +35,7 @@ def open_store(url: str) -> Store:
 
     Raises:
         StoreURLError: the URL is malformed or names no known backend.
+        NoStoreError: ``create=False`` and the SQLite file does not exist.
         StorageError: the backend could not be opened.
     """
     if not url.strip():
@@ -41,7 +50,7 @@ def open_store(url: str) -> Store:
 
         return MemoryStore()
     if scheme == "sqlite":
-        return _sqlite(url, parts.netloc, parts.path, parts.query)
+        return _sqlite(url, parts.netloc, parts.path, parts.query, create)
     if scheme in ("postgresql", "postgres"):
         return _postgres(url, parts)
     raise StoreURLError(
@@ -59,7 +68,9 @@ def _postgres(url: str, parts: SplitResult) -> Store:
     return store
 
 
-def _sqlite(url: str, netloc: str, path: str, query: str) -> Store:
+def _sqlite(url: str, netloc: str, path: str, query: str, create: bool) -> Store:
+    import os
+
     from cswork.storage.sqlite import SQLiteStore
 
     if netloc:
@@ -73,4 +84,6 @@ def _sqlite(url: str, netloc: str, path: str, query: str) -> Store:
         raise StoreURLError(f"unknown option(s) {', '.join(options)} in {url!r}")
     if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
         raise StoreURLError(f"synchronous={sync} in {url!r}: use NORMAL or FULL")
-    return SQLiteStore(file, synchronous=sync)  # type: ignore[arg-type]
+    if not create and file != ":memory:" and not os.path.exists(file):
+        raise NoStoreError(f"no store file {file!r} (from {url!r})")
+    return SQLiteStore(file, synchronous=sync, create=create)  # type: ignore[arg-type]

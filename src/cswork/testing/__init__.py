@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # precise types for checkers; imported on use at run time
+    from cswork.testing.stateful import WorkflowStateMachine, workflow_state_machine
 
 __all__ = ["WorkflowStateMachine", "workflow_state_machine"]
 

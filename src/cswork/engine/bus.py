@@ -1,0 +1,295 @@
+"""Subscriptions: Python callbacks for every committed step and deadline event.
+
+The engine hands every committed batch of changes to its ``EventBus`` right
+after the commit (one call in ``Engine._after``); the bus turns them into
+``StepEvent``/``DeadlineEvent`` values and calls the subscribers whose
+filters match, in commit order:
+
+- ``background`` delivery (an engine on the real clock): a dispatcher thread
+  calls the subscribers, off the caller's path — a slow subscriber never
+  slows a request. The thread lives while there is work.
+- ``inline`` delivery (a virtual clock: tests, simulations): in the
+  committing thread, right after the commit, so a test sees the calls at once.
+
+A subscriber that raises is called again with the same event (``attempts``
+times in all, waiting ``backoff`` doubled between tries in the background);
+after that the failure is logged on ``cswork.events`` with the event's key
+and the bus moves on. Subscribers never see an event of a step that did not
+commit, and an exception of theirs never reaches the caller of ``fire``.
+
+What "at least once" covers: every subscriber gets every event committed by
+this process while the process lives (more than once if it raised). Events
+still queued when the process dies are lost from the live feed; a consumer
+that must see everything keeps the time it last handled and, after a
+restart, reads what it missed with ``Engine.events_since`` (same keys, so
+duplicates are recognised).
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import logging
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from cswork._loop import LoopThread
+from cswork.engine.events import ALL_KINDS, CaseEvent, events_of, read_since
+from cswork.errors import InvalidArgumentError
+from cswork.records import CaseChange, HistoryKind
+
+if TYPE_CHECKING:
+    from cswork.engine.engine import Engine
+    from cswork.storage.base import Store
+
+log = logging.getLogger("cswork.events")
+
+#: A subscriber: called with each event; may be an ``async def`` function.
+Handler = Callable[[CaseEvent], object]
+Delivery = Literal["inline", "background"]
+Where = Literal["any", "enter", "exit"]
+IDLE_EXIT = 5.0  # seconds the dispatcher waits for work before it ends
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One subscriber and what it wants; ``cancel()`` ends it.
+
+    Attributes:
+        handler: the function called with each matching event.
+        kinds: the kinds of history entries it wants.
+        workflow: only events of this workflow (None: every workflow).
+        state: for ``on_enter``/``on_exit``: the state entered or left.
+        where: ``any`` (every matching entry), ``enter`` or ``exit``.
+    """
+
+    handler: Handler
+    kinds: frozenset[HistoryKind] = ALL_KINDS
+    workflow: str | None = None
+    state: str | None = None
+    where: Where = "any"
+    _bus: weakref.ReferenceType[EventBus] | None = field(default=None, repr=False)
+
+    def wants(self, event: CaseEvent) -> bool:
+        """Does this subscriber want ``event``?"""
+        if event.kind not in self.kinds:
+            return False
+        if self.workflow is not None and event.workflow_id != self.workflow:
+            return False
+        if self.where == "enter":
+            return event.entered == self.state
+        if self.where == "exit":
+            return event.left == self.state
+        return True
+
+    def cancel(self) -> None:
+        """Stop calling this subscriber (events already being delivered may still come)."""
+        bus = self._bus() if self._bus is not None else None
+        if bus is not None:
+            bus.remove(self)
+
+
+class EventBus:
+    """One engine's subscribers and the thread that calls them.
+
+    Args:
+        delivery: ``background`` (a dispatcher thread) or ``inline``.
+        attempts: calls per subscriber and event at most.
+        backoff: seconds before the second call (doubled for each next one;
+            background delivery only).
+    """
+
+    def __init__(
+        self, delivery: Delivery, *, attempts: int = 3, backoff: float = 0.1
+    ) -> None:
+        self.delivery = delivery
+        self.attempts = attempts
+        self.backoff = backoff
+        self._subs: tuple[Subscription, ...] = ()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._queue: queue.SimpleQueue[Sequence[CaseChange] | None] = (
+            queue.SimpleQueue()
+        )
+        self._pending = 0
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._loop = LoopThread("cswork-events-loop")
+
+    # ---------------------------------------------------------- subscribers
+    def add(self, sub: Subscription) -> Subscription:
+        """Start calling ``sub``; returns it (``cancel()`` ends it)."""
+        sub._bus = weakref.ref(self)
+        with self._lock:
+            self._subs = (*self._subs, sub)
+        return sub
+
+    def remove(self, sub: Subscription) -> None:
+        """Stop calling ``sub`` (nothing if it was not subscribed)."""
+        with self._lock:
+            self._subs = tuple(s for s in self._subs if s is not sub)
+
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """The current subscriptions."""
+        return self._subs
+
+    # -------------------------------------------------------------- publish
+    def publish(self, changes: Sequence[CaseChange]) -> None:
+        """Hand over committed changes (called by the engine after each commit)."""
+        if not self._subs or not changes:
+            return
+        if self.delivery == "inline":
+            self._dispatch(changes, wait=False)
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._queue.put(changes)
+            self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="cswork-events", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                changes = self._queue.get(timeout=IDLE_EXIT)
+            except queue.Empty:
+                changes = None
+            if changes is not None:
+                self._dispatch(changes, wait=True)
+            with self._lock:
+                if changes is not None:
+                    self._pending -= 1
+                if self._pending == 0:
+                    self._idle.notify_all()
+                    if changes is None or self._closed:
+                        self._thread = None
+                        return
+
+    def _dispatch(self, changes: Sequence[CaseChange], *, wait: bool) -> None:
+        subs = self._subs
+        for event in events_of(changes):
+            for sub in subs:
+                if sub.wants(event):
+                    self._call(sub, event, wait=wait)
+
+    def _call(self, sub: Subscription, event: CaseEvent, *, wait: bool) -> None:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                result = sub.handler(event)
+                if inspect.iscoroutine(result):
+                    self._loop.run(result)
+                return
+            except Exception:
+                if attempt == self.attempts:
+                    log.exception(
+                        "subscriber %s failed %d times on %s %s; giving up on it",
+                        getattr(sub.handler, "__qualname__", sub.handler),
+                        attempt,
+                        event.kind,
+                        event.key,
+                    )
+                    return
+                if wait:
+                    time.sleep(self.backoff * 2 ** (attempt - 1))
+
+    # ------------------------------------------------------------ lifecycle
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every event published so far was handed to its subscribers.
+
+        Returns:
+            False if that did not happen within ``timeout`` seconds.
+        """
+        with self._lock:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self) -> None:
+        """Deliver what is queued, then stop the thread and the private loop."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+            self._queue.put(None)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        self._loop.close()
+
+
+# ------------------------------------------------------ the engine's doors
+#: Guards the creation of an engine's bus (``Engine.events``).
+BUS_LOCK = threading.Lock()
+
+
+def new_bus(engine: Engine, delivery: Delivery) -> EventBus:
+    """A bus for ``engine``; closed (queued events delivered) when it is collected.
+
+    ``Engine.close`` does not know the bus yet: interpreter exit or the
+    engine's collection drains it, and ``engine.events.close()`` does at once.
+    """
+    bus = EventBus(delivery)
+    weakref.finalize(engine, bus.close)
+    return bus
+
+
+def subscription(
+    engine: Engine,
+    handler: Handler,
+    kinds: Iterable[HistoryKind] | None,
+    workflow: str | None,
+    where: Where = "any",
+    state: str | None = None,
+) -> Subscription:
+    """A checked subscription (not yet added).
+
+    Raises:
+        InvalidArgumentError: a handler that is not callable, an unknown
+            kind, or a state the workflow does not have.
+        UnknownWorkflowError: ``workflow`` is not loaded.
+    """
+    if not callable(handler):
+        raise InvalidArgumentError(
+            f"a subscriber is a function, not {type(handler).__name__}"
+        )
+    wanted = ALL_KINDS if kinds is None else frozenset(kinds)
+    if isinstance(kinds, str) or not wanted <= ALL_KINDS:
+        raise InvalidArgumentError(
+            f"kinds are some of {', '.join(sorted(ALL_KINDS))}, not {kinds!r:.60}"
+        )
+    if workflow is not None:
+        wf = engine.definition(workflow)
+        if state is not None and state not in wf.states:
+            close = difflib.get_close_matches(state, list(wf.states), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InvalidArgumentError(
+                f"workflow {workflow!r} has no state {state!r}{hint}"
+            )
+    return Subscription(handler, wanted, workflow, state, where)
+
+
+def read_events(
+    store: Store,
+    since: datetime,
+    *,
+    until: datetime | None = None,
+    workflow: str | None = None,
+) -> list[CaseEvent]:
+    """``events.read_since`` with its arguments checked.
+
+    Raises:
+        InvalidArgumentError: ``since``/``until`` not aware datetimes.
+    """
+    for name, value in (("since", since), ("until", until)):
+        if value is None and name == "until":
+            continue
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise InvalidArgumentError(f"{name} must be an aware datetime")
+    return read_since(store, since, until=until, workflow=workflow)
