@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import typer
 
-from cswork.cli import case, diagram, explain, report, run, sample, simulate, validate
+from cswork.cli import (
+    case,
+    console,
+    diagram,
+    explain,
+    report,
+    run,
+    sample,
+    simulate,
+    validate,
+)
 
 app = typer.Typer(
     name="cswork",
@@ -25,6 +35,7 @@ case.register(app)
 report.register(app)
 sample.register(app)
 diagram.register(app)
+console.register(app)
 
 
 def main() -> None:
