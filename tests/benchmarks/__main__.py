@@ -21,7 +21,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
-from . import report_workload, validation
+from . import console, report_workload, validation
 from . import workloads as w
 
 FULL = {
@@ -36,6 +36,7 @@ FULL = {
     "W6": 10_000,
     "W7": 100_000,
     "W7_small": 10_000,
+    "W9": 10_000,
     "runs": 3,
 }
 SMOKE = {
@@ -50,6 +51,7 @@ SMOKE = {
     "W6": 300,
     "W7": 300,
     "W7_small": 100,
+    "W9": 300,
     "runs": 1,
 }
 
@@ -100,6 +102,8 @@ def run(sizes: dict[str, int], only: set[str]) -> list[w.Row]:
         rows += w.memory_per_case(sizes["memory"])
     if wanted("W7"):
         rows += report_workload.w7(sizes["W7"], sizes["W7_small"], runs)
+    if wanted("W9"):
+        rows += console.w9(sizes["W9"], runs)
     return rows
 
 
@@ -133,7 +137,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated workloads: W1,W2,W3,W4,W5,W6,W7,memory",
+        help="comma-separated workloads: W1,W2,W3,W4,W5,W6,W7,W9,memory",
     )
     parser.add_argument(
         "--out", default="benchmark-results.json", help="JSON output file"

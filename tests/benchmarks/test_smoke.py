@@ -35,6 +35,7 @@ def test_benchmark_smoke_run(tmp_path: Path):
         "W5 loading",
         "memory",
         "W7 report",
+        "W9 console",
     } <= workloads
     assert all(row["value"] > 0 for row in report["rows"])
     assert "cswork benchmarks" in result.stdout

@@ -21,8 +21,7 @@ from cswork import Actor, Case, Engine, VirtualClock
 from cswork.console import make_console
 from cswork.definition import load_paths
 from cswork.storage import MemoryStore, Store
-
-from ..conftest import TZ, WORKFLOWS
+from tests.conftest import TZ, WORKFLOWS
 
 HERE = Path(__file__).parent
 DESK = HERE / "desk.yaml"
@@ -36,7 +35,9 @@ PEOPLE = {a.id: a for a in (MANAGER, LEAD, AGENT, STRANGER)}
 START = datetime(2026, 4, 30, 16, 0, tzinfo=TZ)
 
 
-def desk_engine(store: Store | None = None, clock: VirtualClock | None = None) -> Engine:
+def desk_engine(
+    store: Store | None = None, clock: VirtualClock | None = None
+) -> Engine:
     """An engine with the shipped SOPs and the desk workflow on a virtual clock."""
     defs = load_paths([WORKFLOWS, DESK])
     return Engine(
@@ -117,7 +118,11 @@ def post_event(
     """Open the case page, then post the event's form as a browser would."""
     page = client.get(f"/console/case/{case.id}")
     assert page.status_code == 200, page.text
-    form = {"_csrf": token_of(page.text), "_event": event, "_version": str(case.version)}
+    form = {
+        "_csrf": token_of(page.text),
+        "_event": event,
+        "_version": str(case.version),
+    }
     form.update(data)
     form.update(over)
     return client.post(f"/console/case/{case.id}", data=form, follow_redirects=False)

@@ -11,7 +11,7 @@ from cswork import Case, Engine
 from cswork.console.policy import DefaultPolicy
 from cswork.console.queues import QUEUES, QueueParams, queue_filters
 
-from .conftest import AGENT, LEAD, MANAGER, MakeClient, ticket
+from .conftest import AGENT, LEAD, MakeClient, ticket
 
 
 def listed(html: str) -> list[str]:
@@ -32,7 +32,8 @@ def test_manager_sees_every_open_case(make_client: MakeClient, seeded: dict[str,
     page = make_client("mgr.sun").get("/console/")
     assert page.status_code == 200
     assert set(listed(page.text)) == {c.id for c in seeded.values()}
-    assert "Looking: <bdi" in page.text and "mgr.sun" in page.text
+    assert "Looking: <bdi" in page.text
+    assert "mgr.sun" in page.text
 
 
 @pytest.mark.parametrize("queue", list(QUEUES))
@@ -152,7 +153,8 @@ def test_pages_come_from_the_store(
     assert "page 2 of 3" in page.text
     last = client.get("/console/?size=3&page=3")
     assert listed(last.text) == [cases[6].id]
-    assert 'rel="next"' not in last.text and 'rel="prev"' in last.text
+    assert 'rel="next"' not in last.text
+    assert 'rel="prev"' in last.text
 
 
 def test_order_and_direction(make_client: MakeClient, engine: Engine):
@@ -181,13 +183,17 @@ def test_bad_parameters_are_a_clear_400(make_client: MakeClient, query: str):
     assert 'role="alert"' in page.text
 
 
-def test_queue_links_keep_the_mount_path(make_client: MakeClient, seeded: dict[str, Case]):
+def test_queue_links_keep_the_mount_path(
+    make_client: MakeClient, seeded: dict[str, Case]
+):
     page = make_client("mgr.sun").get("/console/?queue=breached")
     assert 'href="/console/static/console.css"' in page.text
     assert 'href="/console/customer?id=C-2"' in page.text
 
 
-def test_times_are_in_the_calendar_zone(make_client: MakeClient, seeded: dict[str, Case]):
+def test_times_are_in_the_calendar_zone(
+    make_client: MakeClient, seeded: dict[str, Case]
+):
     page = make_client("mgr.sun").get("/console/?queue=all")
     assert "2026-04-30 16:00 Thu" in page.text  # started at 16:00 in Shanghai
     assert "Asia/Shanghai (UTC+08:00)" in page.text

@@ -273,7 +273,8 @@ class Console:
             return self.problem(request, actor, 404, f"Not found: {exc}")
         except ConsoleInputError as exc:
             return self.problem(request, actor, 400, str(exc))
-        svg = '<svg xmlns="http://www.w3.org/2000/svg"' + drawn.svg[len("<svg") :]
+        text = str(drawn.svg)  # plain text: Markup + str would escape the str
+        svg = '<svg xmlns="http://www.w3.org/2000/svg"' + text[len("<svg") :]
         response = Response(svg, media_type="image/svg+xml")
         secure_headers(response)
         return response

@@ -53,11 +53,13 @@ class Diagram:
         svg: the filtered SVG markup.
         drawn_by: ``graphviz`` or ``cswork`` (the built-in layout).
         note: what the reader should know about the drawing ("" if nothing).
+        width: the drawing's natural width in CSS pixels (0 if unknown).
     """
 
     svg: Markup
     drawn_by: str
     note: str = ""
+    width: int = 0
 
 
 class Diagrams:
@@ -94,7 +96,8 @@ class Diagrams:
         if self.graphviz:
             try:
                 text = to_svg(wf, current=current, path=path, timeout=GRAPHVIZ_TIMEOUT)
-                return Diagram(clean_svg(text, current, label), "graphviz")
+                svg = clean_svg(text, current, label)
+                return Diagram(svg, "graphviz", width=natural_width(svg))
             except GraphvizError as exc:
                 note = f"Graphviz failed ({exc}); a simpler drawing is shown."
         else:
@@ -102,8 +105,20 @@ class Diagrams:
                 "Drawn by cswork's own layout: install Graphviz "
                 "(Debian: apt-get install graphviz fonts-noto-cjk) for a clearer one."
             )
-        text = layout_svg(wf, current=current, path=path)
-        return Diagram(clean_svg(text, current, label), "cswork", note)
+        svg = clean_svg(layout_svg(wf, current=current, path=path), current, label)
+        return Diagram(svg, "cswork", note, natural_width(svg))
+
+
+_WIDTH = re.compile(r'^<svg[^>]*? width="([0-9.]+)(pt|px)?"')
+
+
+def natural_width(svg: str) -> int:
+    """The width an SVG asks for, in CSS pixels (a point is 4/3 px); 0 if none."""
+    found = _WIDTH.match(svg)
+    if found is None:
+        return 0
+    scale = 4 / 3 if found.group(2) == "pt" else 1
+    return round(float(found.group(1)) * scale)
 
 
 def clean_svg(text: str, current: str | None, label: str) -> Markup:

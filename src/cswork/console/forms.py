@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from cswork.definition.model import DataField, Transition, Workflow
 from cswork.records import Scalar
 
-#: Strings longer than this get a text area instead of a line.
+#: Strings that may be longer than this get a text area instead of a line
+#: (the default ``max_length`` is 2000), except the fields naming a person,
+#: a unit or a customer.
 LONG_TEXT = 200
 
 
@@ -116,8 +118,10 @@ def event_form(
             if name not in named:
                 named.append(name)
     named.sort(key=lambda n: n not in required)  # stable: required first
+    keys = {wf.customer_field, *wf.people_fields()} - {None}
     fields = tuple(
-        make_field(n, wf.fields.get(n), n in required, data.get(n), tz) for n in named
+        make_field(n, wf.fields.get(n), n in required, data.get(n), tz, n in keys)
+        for n in named
     )
     targets = sorted({t.to or state for t in steps})
     to = "stays" if targets == [state] else " or ".join(targets)
@@ -128,13 +132,22 @@ def event_form(
 
 
 def make_field(
-    name: str, spec: DataField | None, required: bool, current: Scalar, tz: ZoneInfo
+    name: str,
+    spec: DataField | None,
+    required: bool,
+    current: Scalar,
+    tz: ZoneInfo,
+    key: bool = False,
 ) -> FormField:
-    """The input for one data field (a plain text line if it is not declared)."""
+    """The input for one data field (a plain text line if it is not declared).
+
+    ``key``: the field names a person, a unit or a customer (one line).
+    """
     if spec is None:
         return FormField(name, "text", required, value=_shown(current))
+    long = spec.max_length > LONG_TEXT and not key
     kind = {
-        "string": "textarea" if spec.max_length > LONG_TEXT else "text",
+        "string": "textarea" if long else "text",
         "integer": "integer",
         "number": "number",
         "boolean": "boolean",

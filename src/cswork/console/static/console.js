@@ -1,7 +1,16 @@
-// Draws the indicator charts from the JSON figures in the page (plotly.js is
-// served by the console itself). The page's tables carry the same numbers,
-// so nothing is lost when this does not run.
+// The console works without JavaScript; this file only adds two comforts:
+// it scrolls a wide diagram to the case's current state, and it draws the
+// indicator charts from the JSON figures in the page with plotly.js (served
+// by the console itself; the tables carry the same numbers).
 (function () {
+  function centre() {
+    document.querySelectorAll('.diagram').forEach(function (box) {
+      var state = box.querySelector('g.state.current');
+      if (!state || box.scrollWidth <= box.clientWidth) { return; }
+      var b = state.getBoundingClientRect(), c = box.getBoundingClientRect();
+      box.scrollLeft += (b.left + b.width / 2) - (c.left + c.width / 2);
+    });
+  }
   function draw() {
     if (!window.Plotly) { return; }
     document.querySelectorAll('script[data-chart]').forEach(function (s) {
@@ -18,7 +27,8 @@
       }
     });
   }
+  function ready() { centre(); draw(); }
   if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', draw);
-  } else { draw(); }
+    document.addEventListener('DOMContentLoaded', ready);
+  } else { ready(); }
 })();
