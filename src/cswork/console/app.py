@@ -25,20 +25,22 @@ from starlette.routing import Route
 
 from cswork.console import csrf
 from cswork.console.actions import fire_from_form
-from cswork.console.diagrams import Diagrams
+from cswork.console.diagrams import Diagram, Diagrams
 from cswork.console.http import base_of, link, part, secure_headers
-from cswork.console.indicators import indicators_view, plotly_js
+from cswork.console.indicators import indicators_context, plotly_js
 from cswork.console.pages import (
     case_context,
-    choose_scope,
     customer_context,
+    diagram_for,
     queues_context,
-    visible_case,
 )
-from cswork.console.policy import DefaultPolicy, Policy
+from cswork.console.policy import Policy
 from cswork.console.queues import ConsoleInputError, NotShownError
-from cswork.console.workflows import SourceChecker, deadline_rows, transition_rows
-from cswork.diagram import case_path
+from cswork.console.workflows import (
+    SourceChecker,
+    workflow_context,
+    workflows_context,
+)
 from cswork.engine import Engine
 from cswork.errors import CaseNotFoundError, UnknownWorkflowError
 from cswork.records import Actor
@@ -141,25 +143,37 @@ class Console:
             status,
         )
 
-    async def page(
+    async def answer(
         self,
         request: Request,
-        template: str,
-        build: Callable[[Actor], dict[str, Any]],
+        build: Callable[[Actor], Any],
+        respond: Callable[[Actor, Any], Response],
     ) -> Response:
-        """Resolve the person, build the page off the event loop, render it."""
+        """Resolve the person, build the values off the event loop, respond.
+
+        A case or workflow not found (or not one the person may see) is a
+        404, a page the policy does not show a 403, a bad link a 400.
+        """
         actor = await self.actor(request)
         if actor is None:
             return self.problem(request, None, 401, "You are not signed in.")
         try:
-            context = await run_in_threadpool(build, actor)
+            values = await run_in_threadpool(build, actor)
         except (CaseNotFoundError, UnknownWorkflowError) as exc:
             return self.problem(request, actor, 404, f"Not found: {exc}")
         except NotShownError as exc:
             return self.problem(request, actor, 403, str(exc))
         except ConsoleInputError as exc:
             return self.problem(request, actor, 400, str(exc))
-        return self.render(request, template, context, actor)
+        return respond(actor, values)
+
+    async def page(
+        self, request: Request, template: str, build: Callable[[Actor], dict[str, Any]]
+    ) -> Response:
+        """A page made from the values ``build`` returns for the person."""
+        return await self.answer(
+            request, build, lambda actor, c: self.render(request, template, c, actor)
+        )
 
     # ------------------------------------------------------------- pages
     async def queues(self, request: Request) -> Response:
@@ -191,50 +205,31 @@ class Console:
 
     async def workflows(self, request: Request) -> Response:
         """The list of workflows and the state of their files."""
-
-        def build(actor: Actor) -> dict[str, Any]:
-            loaded = self.engine.workflows
-            defs = [self.engine.definition(w) for w in sorted(loaded)]
-            return {"defs": defs, "files": self.checker.status(loaded)}
-
-        return await self.page(request, "workflows.html", build)
+        return await self.page(
+            request, "workflows.html",
+            lambda a: workflows_context(self.engine, self.checker),
+        )  # fmt: skip
 
     async def workflow(self, request: Request) -> Response:
         """One workflow: diagram, roles, deadlines, steps, files."""
         wid = request.path_params["workflow_id"]
         version = request.query_params.get("version")
-
-        def build(actor: Actor) -> dict[str, Any]:
-            if version is not None and not version.isdigit():
-                raise ConsoleInputError(f"version {version!r:.20} is not a number")
-            wf = self.engine.definition(wid, int(version) if version else None)
-            return {
-                "wf": wf,
-                "diagram": self.diagrams.draw(wf),
-                "deadlines": deadline_rows(wf),
-                "transitions": transition_rows(wf),
-                "files": [
-                    f
-                    for f in self.checker.status(self.engine.workflows)
-                    if f.workflow == wid
-                ],
-            }
-
-        return await self.page(request, "workflow.html", build)
+        return await self.page(
+            request, "workflow.html",
+            lambda a: workflow_context(
+                self.engine, self.diagrams, self.checker, wid, version
+            ),
+        )  # fmt: skip
 
     async def indicators(self, request: Request) -> Response:
         """The quality indicators of a month, for a scope."""
         args = dict(request.query_params)
 
         def build(actor: Actor) -> dict[str, Any]:
-            if not self.policy.can_see_indicators(actor):
-                raise NotShownError("The indicators are not shown to you.")
-            scope, scopes = choose_scope(self.policy, actor, args.get("scope"))
-            view = indicators_view(
-                self.engine, scope, args.get("month"), self.report_config
+            values = indicators_context(
+                self.engine, self.policy, actor, args, self.report_config
             )
-            return {"view": view, "scope": scope, "scopes": scopes,
-                    "plotly": self.plotly is not None}  # fmt: skip
+            return {**values, "plotly": self.plotly is not None}
 
         return await self.page(request, "indicators.html", build)
 
@@ -250,34 +245,18 @@ class Console:
         """A workflow's (or a case's) diagram alone, as an SVG document."""
         args = dict(request.query_params)
 
-        def build(actor: Actor) -> dict[str, Any]:
-            if args.get("case"):
-                case = visible_case(self.engine, self.policy, actor, args["case"])
-                wf = self.engine.definition(case.workflow_id, case.workflow_version)
-                path = case_path(self.engine.history(case.id))
-                return {"d": self.diagrams.draw(wf, current=case.state, path=path)}
-            version = args.get("version") or ""
-            if version and not version.isdigit():
-                raise ConsoleInputError(f"version {version!r:.20} is not a number")
-            wf = self.engine.definition(
-                args.get("workflow", ""), int(version or 0) or None
-            )
-            return {"d": self.diagrams.draw(wf)}
+        def respond(actor: Actor, drawn: Diagram) -> Response:
+            text = str(drawn.svg)  # plain text: Markup + str would escape the str
+            svg = '<svg xmlns="http://www.w3.org/2000/svg"' + text[len("<svg") :]
+            response = Response(svg, media_type="image/svg+xml")
+            secure_headers(response)
+            return response
 
-        actor = await self.actor(request)
-        if actor is None:
-            return self.problem(request, None, 401, "You are not signed in.")
-        try:
-            drawn = (await run_in_threadpool(build, actor))["d"]
-        except (CaseNotFoundError, UnknownWorkflowError) as exc:
-            return self.problem(request, actor, 404, f"Not found: {exc}")
-        except ConsoleInputError as exc:
-            return self.problem(request, actor, 400, str(exc))
-        text = str(drawn.svg)  # plain text: Markup + str would escape the str
-        svg = '<svg xmlns="http://www.w3.org/2000/svg"' + text[len("<svg") :]
-        response = Response(svg, media_type="image/svg+xml")
-        secure_headers(response)
-        return response
+        return await self.answer(
+            request,
+            lambda a: diagram_for(self.engine, self.policy, self.diagrams, a, args),
+            respond,
+        )
 
     async def static(self, request: Request) -> Response:
         """The console's own files, and plotly.js from the plotly package."""
@@ -308,8 +287,3 @@ def build_app(console: Console) -> Starlette:
     app = Starlette(routes=routes)
     app.state.console = console
     return app
-
-
-def default_policy() -> Policy:
-    """The policy used when the embedding program gives none."""
-    return DefaultPolicy()

@@ -11,15 +11,17 @@ page shows the same numbers as tables.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cswork.console.policy import Scope
-from cswork.console.queues import ConsoleInputError
+from cswork.console.policy import Policy, Scope
+from cswork.console.queues import ConsoleInputError, NotShownError
 from cswork.engine import Engine
+from cswork.records import Actor
 from cswork.report import ReportConfig, build_report, report_figures
 from cswork.report.text import describe, value_text
 
@@ -129,3 +131,25 @@ def indicators_view(
         figures=report_figures(report.as_dict()),
         notes=list(report.notes),
     )
+
+
+def indicators_context(
+    engine: Engine,
+    policy: Policy,
+    actor: Actor,
+    args: Mapping[str, str],
+    config: ReportConfig | None,
+) -> dict[str, Any]:
+    """The indicators page for the scope and month asked for.
+
+    Raises:
+        NotShownError: the policy does not show the indicators to the person.
+        ConsoleInputError: a scope not theirs, or a bad month.
+    """
+    from cswork.console.pages import choose_scope
+
+    if not policy.can_see_indicators(actor):
+        raise NotShownError("The indicators are not shown to you.")
+    scope, scopes = choose_scope(policy, actor, args.get("scope"))
+    view = indicators_view(engine, scope, args.get("month"), config)
+    return {"view": view, "scope": scope, "scopes": scopes}

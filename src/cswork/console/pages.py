@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from cswork.console.diagrams import Diagrams
+from cswork.console.diagrams import Diagram, Diagrams
 from cswork.console.forms import EventForm, event_forms, with_values
 from cswork.console.policy import Policy, Scope, find_scope
 from cswork.console.queues import (
@@ -31,6 +31,7 @@ from cswork.console.timeline import (
     zone_label,
     zone_of,
 )
+from cswork.console.workflows import parse_version
 from cswork.diagram import case_path
 from cswork.engine import Engine
 from cswork.errors import CaseNotFoundError, CsworkError
@@ -279,3 +280,26 @@ def customer_context(
         "total": total,
         "pages": max(1, -(-total // params.size)),
     }
+
+
+def diagram_for(
+    engine: Engine,
+    policy: Policy,
+    diagrams: Diagrams,
+    actor: Actor,
+    args: Mapping[str, str],
+) -> Diagram:
+    """The diagram of ``case`` (highlighted), or of ``workflow`` [``version``].
+
+    Raises:
+        CaseNotFoundError: no such case, or not one the person may see.
+        UnknownWorkflowError: no such workflow.
+        ConsoleInputError: a bad version.
+    """
+    if args.get("case"):
+        case = visible_case(engine, policy, actor, args["case"])
+        wf = engine.definition(case.workflow_id, case.workflow_version)
+        path = case_path(engine.history(case.id))
+        return diagrams.draw(wf, current=case.state, path=path)
+    version = parse_version(args.get("version"))
+    return diagrams.draw(engine.definition(args.get("workflow", ""), version))

@@ -13,13 +13,19 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from cswork.console.queues import ConsoleInputError
 from cswork.definition import load_file, load_paths, yaml_files
 from cswork.definition.conditions import render
 from cswork.definition.model import Workflow
 from cswork.definition.source import LoadedWorkflow
 from cswork.diagram import deadline_label
+from cswork.engine import Engine
 from cswork.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from cswork.console.diagrams import Diagrams
 
 
 @dataclass(frozen=True)
@@ -160,3 +166,48 @@ def transition_rows(wf: Workflow) -> list[tuple[str, str, str, str, str, str]]:
          ", ".join(t.requires), render(t.when) if t.when is not None else "")
         for t in wf.transitions
     ]  # fmt: skip
+
+
+def workflows_context(engine: Engine, checker: SourceChecker) -> dict[str, Any]:
+    """The workflow list: every loaded workflow (latest version) and the files."""
+    loaded = engine.workflows
+    defs = [engine.definition(w) for w in sorted(loaded)]
+    return {"defs": defs, "files": checker.status(loaded)}
+
+
+def workflow_context(
+    engine: Engine,
+    diagrams: Diagrams,
+    checker: SourceChecker,
+    workflow_id: str,
+    version: str | None,
+) -> dict[str, Any]:
+    """One workflow's page (the latest version, or ``version``).
+
+    Raises:
+        ConsoleInputError: ``version`` is not a number.
+        UnknownWorkflowError: no such workflow or version.
+    """
+    wf = engine.definition(workflow_id, parse_version(version))
+    return {
+        "wf": wf,
+        "diagram": diagrams.draw(wf),
+        "deadlines": deadline_rows(wf),
+        "transitions": transition_rows(wf),
+        "files": [
+            f for f in checker.status(engine.workflows) if f.workflow == workflow_id
+        ],
+    }
+
+
+def parse_version(text: str | None) -> int | None:
+    """A version from a URL (None: the latest).
+
+    Raises:
+        ConsoleInputError: not a whole number.
+    """
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ConsoleInputError(f"version {text!r:.20} is not a number")
+    return int(text)
