@@ -21,10 +21,11 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cswork.console.policy import MANAGER_ROLES, DefaultPolicy, Policy, Scope
 from cswork.errors import CsworkError
+from cswork.records import Actor
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -98,7 +99,7 @@ def make_console(
     return build_app(console)
 
 
-def fixed_actor(actor: Any) -> ActorOf:
+def fixed_actor(actor: Actor) -> ActorOf:
     """An ``actor_of`` that always answers ``actor`` (for local, one-person use)."""
     return lambda request: actor
 

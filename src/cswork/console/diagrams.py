@@ -38,7 +38,7 @@ ATTRIBUTES = frozenset(
      "d", "cx", "cy", "rx", "ry", "r", "x", "y", "x1", "y1", "x2", "y2", "dx", "dy",
      "width", "height", "viewBox", "font-family", "font-size", "font-weight",
      "font-style", "text-anchor", "preserveAspectRatio", "marker-end", "refX",
-     "refY", "markerWidth", "markerHeight", "orient"}
+     "refY", "markerWidth", "markerHeight", "markerUnits", "orient"}
 )  # fmt: skip
 _LOCAL_REF = re.compile(r"^url\(#[A-Za-z0-9_-]+\)$")
 CACHE_SIZE = 256

@@ -2,12 +2,14 @@
 
 Used when Graphviz's ``dot`` is not installed. States stand in columns by
 their distance from the initial state (left to right, as ``to_dot`` draws);
-arrows to a later column are drawn straight across, arrows back (reopening,
-escalation from later states) as arcs under the columns, and steps that stay
-in their state are listed inside its box (``↺ contact_customer``). It is
-plainer than Graphviz's drawing but carries the same ids (``state_NAME``,
-``transition_I_SOURCE``) and the same highlighting of the current state and
-the path taken. Every text is escaped as it is written.
+arrows to a later column are drawn across, arrows within a column straight
+down or up, arrows back (reopening, escalation from later states) as arcs
+under the columns. Steps that stay in their state are listed inside its box
+(``↺ contact_customer``), and so are steps from any state (``⇐ withdraw``,
+``from: "*"``) in the box they lead to, instead of an arrow from every state.
+It is plainer than Graphviz's drawing but carries the same ids
+(``state_NAME``, ``transition_I_SOURCE``) and the same highlighting of the
+current state and the path taken. Every text is escaped as it is written.
 """
 
 from __future__ import annotations
@@ -36,12 +38,15 @@ def text_width(text: str, size: int = FONT) -> float:
 
 
 def _arrows(wf: Workflow) -> list[tuple[int, str, str, str]]:
-    """(transition index, source, destination, event) for every step."""
-    non_final = [n for n, s in wf.states.items() if not s.final]
+    """(transition index, source, destination, event) for every step drawn.
+
+    Steps from ``"*"`` are not drawn as arrows (see ``_lines``).
+    """
     return [
         (i, src, t.to or src, t.event)
         for i, t in enumerate(wf.transitions)
-        for src in (non_final if "*" in t.from_ else t.from_)
+        if "*" not in t.from_
+        for src in t.from_
     ]
 
 
@@ -72,15 +77,22 @@ def layout_svg(
     if current is not None:
         visited.add(wf.initial_state())
     lines = _lines(wf, arrows)
+    for t in wf.transitions:
+        if "*" in t.from_ and t.to is not None:
+            mark = f"⇐ {t.event} (from any state)"
+            if mark not in lines[t.to]:
+                lines[t.to].append(mark)
     box, width = _boxes(wf, ranks, lines)
     bottom = max(b[1] + b[3] for b in box.values())
     parts, labels, depth = [], [], 0
     for i, src, dest, event in arrows:
         if src == dest:
             continue
-        forward = ranks[dest] > ranks[src]
-        depth += 0 if forward else 1
-        d, (lx, ly) = _curve(box[src], box[dest], forward, bottom + 18 * depth)
+        way = (ranks[dest] > ranks[src]) - (ranks[dest] < ranks[src])
+        depth += 1 if way < 0 else 0
+        d, (lx, ly) = _curve(box[src], box[dest], way, bottom + 22 * depth)
+        if way == 0:  # the label starts beside the vertical line
+            lx += text_width(event, 10) / 2
         on_path = (src, dest, event) in taken
         style = f'stroke="{TAKEN}" stroke-width="2.5"' if on_path else 'stroke="#555"'
         parts.append(
@@ -91,7 +103,7 @@ def layout_svg(
             f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="10" text-anchor="middle">'
             f"{escape(event)}</text>"
         )
-    height = bottom + 18 * depth + 40
+    height = bottom + 22 * depth + 30
     nodes = [_node(s, box[s], lines[s], current, visited, wf) for s in wf.states]
     title = escape(f"{wf.workflow} v{wf.version}: {wf.title}")
     return (
@@ -99,7 +111,8 @@ def layout_svg(
         f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
         'font-family="sans-serif">'
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        'markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" '
+        'orient="auto">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>'
         f'<text x="20" y="24" font-size="14">{title}</text>'
         + "".join(parts + nodes + labels)
@@ -147,28 +160,36 @@ def _boxes(
 
 
 def _curve(
-    src: Box, dest: Box, forward: bool, low: float
+    src: Box, dest: Box, way: int, low: float
 ) -> tuple[str, tuple[float, float]]:
-    """An arrow's path, and where its label goes.
+    """An arrow's path, and where its label goes (the middle of the path).
 
-    Forward arrows run from the right side of one box to the left side of
-    the other; arrows back arc under the columns at depth ``low``.
+    ``way`` 1: to a later column, from the right side of one box to the left
+    side of the other; 0: within a column, straight down or up; -1: back to
+    an earlier column, an arc under the columns at depth ``low``.
     """
     sx, sy, sw, sh = src
     dx, dy, dw, dh = dest
-    if forward:
-        x1, y1, x2, y2 = sx + sw, sy + sh / 2, dx, dy + dh / 2
-        d = (
-            f"M{x1:.1f},{y1:.1f} C{x1 + 60:.1f},{y1:.1f} "
-            f"{x2 - 60:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
-        )
-        return d, ((x1 + x2) / 2, (y1 + y2) / 2 - 4)
-    x1, x2 = sx + sw / 2, dx + dw / 2
-    d = (
-        f"M{x1:.1f},{sy + sh:.1f} C{x1:.1f},{low:.1f} "
-        f"{x2:.1f},{low:.1f} {x2:.1f},{dy + dh:.1f}"
+    if way > 0:
+        p0, p3 = (sx + sw, sy + sh / 2), (dx, dy + dh / 2)
+        p1, p2 = (p0[0] + 60, p0[1]), (p3[0] - 60, p3[1])
+    elif way == 0:
+        x = min(sx + sw, dx + dw) - 20  # a vertical line both boxes share
+        down = dy > sy
+        p0 = (x, sy + sh if down else sy)
+        p3 = (x, dy if down else dy + dh)
+        p1, p2 = p0, p3
+    else:
+        p0, p3 = (sx + sw / 2, sy + sh), (dx + dw / 2, dy + dh)
+        p1, p2 = (p0[0], low), (p3[0], low)
+    d = "M{:.1f},{:.1f} C{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}".format(
+        *p0, *p1, *p2, *p3
     )
-    return d, ((x1 + x2) / 2, low - 8)
+    mx = (p0[0] + 3 * p1[0] + 3 * p2[0] + p3[0]) / 8
+    my = (p0[1] + 3 * p1[1] + 3 * p2[1] + p3[1]) / 8
+    if way == 0:
+        return d, (mx + 6, my + 4)  # beside the line
+    return d, (mx, my - 4)
 
 
 def _node(
