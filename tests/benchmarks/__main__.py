@@ -24,7 +24,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
-from . import concurrency, counters, flatness, report_workload, validation
+from . import concurrency, console, counters, flatness, report_workload, validation
 from . import workloads as w
 
 
@@ -88,6 +88,7 @@ WORKLOADS: list[tuple[str, Runner]] = [
     ("W6", lambda z: validation.w6(_w6_sizes(z("W6", 10_000, 300)), z.runs)),
     ("W7", lambda z: report_workload.w7(z("W7", 100_000, 300), z("W7_small", 10_000, 100), z.runs)),
     ("W8", _w8),
+    ("W9", lambda z: console.w9(z("W9", 10_000, 300), z.runs)),
 ]  # fmt: skip
 
 

@@ -40,6 +40,7 @@ def test_benchmark_smoke_run(tmp_path: Path):
         "memory",
         "W7 report",
         "W8 threads",
+        "W9 console",
     } <= workloads
     if not peers.missing():
         peer_rows = [r["metric"] for r in report["rows"] if r["workload"] == "W1 peers"]

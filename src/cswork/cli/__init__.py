@@ -68,6 +68,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cswork.cli.types",
         "Write a TypedDict of a workflow's fields, for typed case data.",
     ),
+    "console": (
+        "cswork.cli.console",
+        "Serve the web console (queues, cases, workflows, indicators) for one person.",
+    ),
 }
 
 
