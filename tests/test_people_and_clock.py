@@ -196,3 +196,13 @@ def test_warnings_are_errors_only_when_strict(tmp_path: Path) -> None:
     assert any("'parked'" in p.message for p in loaded.warnings)
     with pytest.raises(DefinitionError):
         load_paths([tmp_path], strict=True)
+
+
+def test_allowed_events_offer_a_unit_step_only_to_the_units_members() -> None:
+    """004 §2.4.2: only the head of the routed department plans; the events a
+    person is offered (a console's forms) follow the same rule."""
+    engine = _engine(local(2026, 3, 3, 10, 0))
+    cid = _complaint(engine, "important")  # a product complaint: technical
+    assert "plan" in engine.allowed_events(cid, TECH_HEAD)
+    assert "plan" not in engine.allowed_events(cid, PLATFORM_HEAD)
+    assert "plan" in engine.allowed_events(cid)  # declared from the state

@@ -175,6 +175,17 @@ def check_event(
     raise _refusal(wf, case, event, actor, failures)
 
 
+def may_take(step: CompiledStep, case: Case, actor: Actor) -> bool:
+    """Does ``actor`` hold a role of ``step`` and meet its ``only`` (owner, unit)?
+
+    What a person may be offered; the step's data and conditions are checked
+    when it is taken.
+    """
+    if not actor.roles & step.roles:
+        return False
+    return step.only is None or _is_one_of(step.only, case, actor)
+
+
 def _is_one_of(only: str, case: Case, actor: Actor) -> bool:
     if only == "owner":
         return case.owner is not None and case.owner == actor.id

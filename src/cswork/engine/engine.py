@@ -32,7 +32,7 @@ from cswork.engine.bus import (
     read_events,
     subscription,
 )
-from cswork.engine.check import check_event, check_start
+from cswork.engine.check import check_event, check_start, may_take
 from cswork.engine.compile import CompiledWorkflow
 from cswork.engine.due import plan_batch
 from cswork.engine.effects import Handover
@@ -504,11 +504,21 @@ class Engine:
         return query
 
     def allowed_events(self, case_id: str, actor: Actor | None = None) -> list[str]:
-        """Events declared from the case's state (for which ``actor`` has a role)."""
+        """Events declared from the case's state; with ``actor``, those it may take.
+
+        An actor may take an event when it holds one of its roles and, for a
+        step limited to the case's owner or unit (``only``), is the owner or
+        belongs to the unit. Data and conditions are checked when it fires.
+        """
         case = self.get(case_id)
         planner = self._planner(case.workflow_id, case.workflow_version)
-        roles = check_actor(actor).roles if actor is not None else None
-        return planner.wf.allowed_events(case.state, roles)
+        steps = planner.wf.dispatch.get(case.state, {})
+        if actor is None:
+            return sorted(steps)
+        who = check_actor(actor)
+        return sorted(
+            e for e, s in steps.items() if any(may_take(x, case, who) for x in s)
+        )
 
     def stuck_handovers(self) -> list[OutboxItem]:
         """Hand-overs a deadline could not make: linked cases not yet started.
