@@ -17,6 +17,7 @@ import cswork.console
 from cswork import CsworkError, Engine
 from cswork.cli import app
 from cswork.console import make_console
+from cswork.storage import SQLiteStore
 from tests.conftest import ROOT
 
 
@@ -55,6 +56,7 @@ def test_bad_port_is_a_usage_error():
 
 @pytest.mark.slow
 def test_console_command_serves_pages(tmp_path: Path):
+    SQLiteStore(tmp_path / "c.db").close()  # the console opens a store, never makes one
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(

@@ -27,26 +27,19 @@ duplicates are recognised).
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import logging
 import queue
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from cswork._loop import LoopThread
-from cswork.engine.events import ALL_KINDS, CaseEvent, events_of, read_since
-from cswork.errors import InvalidArgumentError
+from cswork.engine.events import ALL_KINDS, CaseEvent, events_of
 from cswork.records import CaseChange, HistoryKind
-
-if TYPE_CHECKING:
-    from cswork.engine.engine import Engine
-    from cswork.storage.base import Store
 
 log = logging.getLogger("cswork.events")
 
@@ -222,74 +215,3 @@ class EventBus:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         self._loop.close()
-
-
-# ------------------------------------------------------ the engine's doors
-#: Guards the creation of an engine's bus (``Engine.events``).
-BUS_LOCK = threading.Lock()
-
-
-def new_bus(engine: Engine, delivery: Delivery) -> EventBus:
-    """A bus for ``engine``; closed (queued events delivered) when it is collected.
-
-    ``Engine.close`` does not know the bus yet: interpreter exit or the
-    engine's collection drains it, and ``engine.events.close()`` does at once.
-    """
-    bus = EventBus(delivery)
-    weakref.finalize(engine, bus.close)
-    return bus
-
-
-def subscription(
-    engine: Engine,
-    handler: Handler,
-    kinds: Iterable[HistoryKind] | None,
-    workflow: str | None,
-    where: Where = "any",
-    state: str | None = None,
-) -> Subscription:
-    """A checked subscription (not yet added).
-
-    Raises:
-        InvalidArgumentError: a handler that is not callable, an unknown
-            kind, or a state the workflow does not have.
-        UnknownWorkflowError: ``workflow`` is not loaded.
-    """
-    if not callable(handler):
-        raise InvalidArgumentError(
-            f"a subscriber is a function, not {type(handler).__name__}"
-        )
-    wanted = ALL_KINDS if kinds is None else frozenset(kinds)
-    if isinstance(kinds, str) or not wanted <= ALL_KINDS:
-        raise InvalidArgumentError(
-            f"kinds are some of {', '.join(sorted(ALL_KINDS))}, not {kinds!r:.60}"
-        )
-    if workflow is not None:
-        wf = engine.definition(workflow)
-        if state is not None and state not in wf.states:
-            close = difflib.get_close_matches(state, list(wf.states), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise InvalidArgumentError(
-                f"workflow {workflow!r} has no state {state!r}{hint}"
-            )
-    return Subscription(handler, wanted, workflow, state, where)
-
-
-def read_events(
-    store: Store,
-    since: datetime,
-    *,
-    until: datetime | None = None,
-    workflow: str | None = None,
-) -> list[CaseEvent]:
-    """``events.read_since`` with its arguments checked.
-
-    Raises:
-        InvalidArgumentError: ``since``/``until`` not aware datetimes.
-    """
-    for name, value in (("since", since), ("until", until)):
-        if value is None and name == "until":
-            continue
-        if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise InvalidArgumentError(f"{name} must be an aware datetime")
-    return read_since(store, since, until=until, workflow=workflow)
