@@ -45,7 +45,6 @@ from cswork.records import (
     Actor,
     Case,
     CaseChange,
-    Timer,
     check_count,
 )
 from cswork.storage.base import Store, check_lease
@@ -364,7 +363,7 @@ class Engine(Reads, Driving, Subscribing):
         self._outbox.after_commit(changes)
         if self._bus is not None:
             self._bus.publish(changes)
-        dues = [t.due_at for c in changes for t in _armed(c)]
+        dues = [t.due_at for c in changes for t in c.all_armed()]
         if not dues:
             return
         earliest = min(dues)
@@ -406,10 +405,6 @@ class Engine(Reads, Driving, Subscribing):
         self.store.create_case(change)
         self._after([change])
         return change.case
-
-
-def _armed(change: CaseChange) -> list[Timer]:
-    return [*change.arm, *(t for c in change.linked for t in _armed(c))]
 
 
 def _overdue(case: Case, now: datetime) -> bool:

@@ -8,11 +8,12 @@ the linked cases to create — comes out. The engine facade does the I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from cswork.calendar import WorkingCalendar
+from cswork.engine.addressing import address
+from cswork.engine.chain import chain
 from cswork.engine.check import Request, check_event
 from cswork.engine.compile import ACTOR, CompiledStep, CompiledWorkflow, stamp_field
 from cswork.engine.deadlines import Deadlines, StepFacts, TimerPlan
@@ -295,40 +296,13 @@ class Planner:
         fx.set(values)
 
     def _notices(self, fx: Effects, now: datetime) -> None:
-        """Address the step's notices to people, and hold them outside working hours.
-
-        ``owner`` becomes the case's owner after the step, ``unit:ROLE`` the
-        holders of ROLE in its unit. Outside the calendar's working time a
-        notice waits for the next working period (recording when it was
-        made), unless it may go at any hour — then the workflow's on-call
-        roles are told as well.
-        """
-        if not any(i.kind == "notify" for i in fx.outbox):
-            return
-        working = self.calendar.is_working_time(now)
-        owner = self._person(fx.data, self.wf.owner_field)
-        unit = self._person(fx.data, self.wf.unit_field)
-        out = []
-        for item in fx.outbox:
-            if item.kind != "notify" or "to" not in item.payload:
-                out.append(item)
-                continue
-            to = [t for t in item.payload.get("to") or [] if isinstance(t, str)]  # type: ignore[union-attr]
-            payload: dict[str, JSON] = {
-                "persons": [owner] if "owner" in to and owner else [],
-                "unit": unit if any(t.startswith("unit:") for t in to) else None,
-                "unit_roles": [
-                    t.removeprefix("unit:") for t in to if t.startswith("unit:")
-                ],
-            }
-            roles, held = item.roles, None
-            if not working:
-                if item.payload.get("at_any_hour"):
-                    roles = (*roles, *(r for r in self.on_call if r not in roles))
-                else:
-                    held = self.calendar.next_working_time(now)
-            out.append(replace(item, roles=roles, payload=payload, not_before=held))
-        fx.outbox = out
+        """Address the step's notices to people; hold them outside working hours."""
+        if any(i.kind == "notify" for i in fx.outbox):
+            fx.outbox = address(
+                fx.outbox, now, self.calendar, self.on_call,
+                owner=self._person(fx.data, self.wf.owner_field),
+                unit=self._person(fx.data, self.wf.unit_field),
+            )  # fmt: skip
 
     def _lease(
         self, fx: Effects, linked: tuple[CaseChange, ...], now: datetime
@@ -402,7 +376,7 @@ class Planner:
             tuple(fx.outbox), owner, until, linked,
         )  # fmt: skip
         for ev in fx.fire:
-            change = _chain(change, self._system_fire(change.case, ev, now))
+            change = chain(change, self._system_fire(change.case, ev, now))
         return change
 
     def _system_fire(self, case: Case, event: str, now: datetime) -> CaseChange | str:
@@ -445,36 +419,3 @@ def _handover_refused(h: Handover, exc: RejectedError) -> RejectedError:
     if isinstance(exc, InvalidDataError):
         return InvalidDataError(text, field_errors=exc.field_errors)
     return RejectedError(text)
-
-
-def _chain(first: CaseChange, second: CaseChange | str) -> CaseChange:
-    """One change doing ``first`` then ``second`` (a refusal is noted instead)."""
-    if isinstance(second, str):
-        entry = first.entries[-1]
-        detail = {**entry.detail, "fire_refused": second}
-        return replace(
-            first, entries=(*first.entries[:-1], replace(entry, detail=detail))
-        )
-    armed_first = {t.id for t in first.arm}
-    dropped = set(second.cancel)
-    newly_met = set(second.meet) & armed_first
-    arm = tuple(
-        replace(t, met=True) if t.id in newly_met else t
-        for t in first.arm
-        if t.id not in dropped
-    )
-    return CaseChange(
-        case=second.case,
-        expected_version=first.expected_version,
-        entries=first.entries + second.entries,
-        previous=first.previous,
-        cancel=first.cancel + tuple(i for i in second.cancel if i not in armed_first),
-        meet=tuple(m for m in first.meet if m not in dropped)
-        + tuple(m for m in second.meet if m not in armed_first),
-        arm=arm + second.arm,
-        fired_timer=first.fired_timer,
-        outbox=first.outbox + second.outbox,
-        outbox_owner=first.outbox_owner or second.outbox_owner,
-        outbox_until=first.outbox_until or second.outbox_until,
-        linked=first.linked + second.linked,
-    )

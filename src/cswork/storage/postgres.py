@@ -323,7 +323,7 @@ class PostgresStore(SQLReads, Store):
                 else:
                     cur.execute(s.sql, s.params)
                 sent.append((s, cur))
-            dues = [t.due_at for c in changes for t in _armed(c)]
+            dues = [t.due_at for c in changes for t in c.all_armed()]
             if dues:
                 earliest = codec.to_us(min(dues))
                 conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(earliest)))
@@ -442,11 +442,6 @@ class PostgresStore(SQLReads, Store):
             stop()
         with translate_errors():
             self._pool.close()
-
-
-def _armed(change: CaseChange) -> list[Any]:
-    """The timers a change and its linked cases arm."""
-    return [*change.arm, *(t for c in change.linked for t in _armed(c))]
 
 
 def _to_2(conn: Conn) -> None:
