@@ -758,3 +758,12 @@ def test_every_supported_country_builds_a_calendar() -> None:
     # validate accepts exactly the package's list: each entry must build.
     for code in sorted(holidays.list_supported_countries()):
         assert WorkingCalendar(country=code).country == code
+
+
+def test_the_country_list_is_the_one_holidays_publishes() -> None:
+    """Checked without importing every country module, but the same list."""
+    import holidays
+
+    from cswork.definition.zones import country_codes
+
+    assert country_codes() == frozenset(holidays.list_supported_countries())
