@@ -21,7 +21,12 @@ FORBIDDEN = {
         "cswork.cli",
         "cswork.testing",
     ],
-    "cswork.calendar": ["cswork.engine", "cswork.storage", "cswork.cli"],
+    "cswork.calendar": [
+        "cswork.engine",
+        "cswork.storage",
+        "cswork.cli",
+        "cswork.definition",
+    ],
     "cswork.storage": [
         "cswork.engine",
         "cswork.definition",

@@ -358,7 +358,7 @@ def test_dst_gap_never_counts_an_instant_twice() -> None:
 
 
 # ------------------------------------------------------------ definitions
-def test_from_definition() -> None:
+def test_working_calendar_from_definition() -> None:
     d = CalendarDef.model_validate(
         {
             "calendar": "berlin_support",
@@ -372,7 +372,7 @@ def test_from_definition() -> None:
             "data_years": [2026, 2027],
         }
     )
-    cal = WorkingCalendar.from_definition(d)
+    cal = d.working_calendar()
     assert cal.name == "berlin_support"
     assert cal.tz == BERLIN
     assert cal.day_length == hours(7.5)
@@ -399,7 +399,7 @@ def test_from_definition() -> None:
 
 
 def test_from_default_definition_matches_default_calendar() -> None:
-    cal = WorkingCalendar.from_definition(CalendarDef.model_validate({"calendar": "x"}))
+    cal = CalendarDef.model_validate({"calendar": "x"}).working_calendar()
     assert cal.day_length == hours(8)
     for start in (sh(2026, 2, 13, 16), sh(2026, 3, 6, 17, 30), sh(2026, 9, 19, 10)):
         assert cal.add(start, hours(9)) == CN.add(start, hours(9))
@@ -410,7 +410,7 @@ def test_24_30_is_refused_by_the_definition_and_the_calendar() -> None:
         CalendarDef.model_validate({"calendar": "x", "hours": {"mon": ["09:00-24:30"]}})
     d = CalendarDef.model_construct(calendar="x", hours={"mon": ["09:00-24:30"]})
     with pytest.raises(ValueError, match="24:30"):
-        WorkingCalendar.from_definition(d)
+        d.working_calendar()
 
 
 # --------------------------------------------------------------- explain
@@ -764,6 +764,6 @@ def test_the_country_list_is_the_one_holidays_publishes() -> None:
     """Checked without importing every country module, but the same list."""
     import holidays
 
-    from cswork.definition.zones import country_codes
+    from cswork.calendar.zones import country_codes
 
     assert country_codes() == frozenset(holidays.list_supported_countries())

@@ -225,7 +225,7 @@ def _within(text: str | None) -> timedelta | None:
     """``--due-within 2h`` as a timedelta (a day is 24 hours)."""
     if text is None:
         return None
-    from cswork.definition.durations import parse_duration
+    from cswork.durations import parse_duration
 
     try:
         return parse_duration(text).wall()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from cswork.definition.durations import DURATION_PATTERN, OFFSET_PATTERN, parse_duration
+from cswork.durations import DURATION_PATTERN, OFFSET_PATTERN, parse_duration
 
 
 class _Model(BaseModel):

@@ -1,6 +1,6 @@
 """The calendar document, as a pydantic model. Field names are the YAML keys.
 
-What the model accepts, ``WorkingCalendar.from_definition`` builds: zones and
+What the model accepts, :meth:`CalendarDef.working_calendar` builds: zones and
 countries are checked against the libraries' own lists, each weekday's
 intervals are in order and do not overlap, and numbers are bounded.
 """
@@ -13,11 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
-from cswork._hours import _check_hours, _parse_interval
+from cswork.calendar.hours import _check_hours, _parse_interval
+from cswork.calendar.working import WEEKDAY_NAMES, WorkingCalendar
+from cswork.calendar.zones import check_country, check_zone
 from cswork.definition._base import DurationText, _Model
 from cswork.definition.conditions import Name
-from cswork.definition.durations import parse_duration
-from cswork.definition.zones import check_country, check_zone
+from cswork.durations import parse_duration
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Interval = Annotated[
@@ -110,3 +111,27 @@ class CalendarDef(_Model):
         if value is not None and parse_duration(value).wall() > timedelta(days=1):
             raise ValueError(f"a working day is at most 24h, not {value}")
         return value
+
+    def working_calendar(self) -> WorkingCalendar:
+        """Build the calendar this document describes.
+
+        Raises:
+            ValueError: as for :class:`WorkingCalendar`, or an hour such as ``24:30``.
+        """
+        hours = {
+            WEEKDAY_NAMES.index(day): [_parse_interval(text) for text in texts]
+            for day, texts in self.hours.items()
+        }
+        return WorkingCalendar(
+            name=self.calendar,
+            timezone=self.timezone,
+            hours=hours,
+            country=self.country,
+            makeup_weekday=WEEKDAY_NAMES.index(self.makeup_hours),
+            extra_holidays=self.holidays,
+            extra_working_days=self.working_days,
+            day_length=parse_duration(self.day_length).wall()
+            if self.day_length
+            else None,
+            data_years=self.data_years,
+        )

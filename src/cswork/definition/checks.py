@@ -31,7 +31,6 @@ from cswork.definition.conditions import (
 )
 from cswork.definition.deadline_checks import check_deadlines
 from cswork.definition.graph import graph_problems
-from cswork.definition.hints import did_you_mean
 from cswork.definition.links import (
     all_actions,
     all_conditions,
@@ -43,6 +42,7 @@ from cswork.definition.model import Start, Transition, Workflow
 from cswork.definition.source import DefinitionSet, Source
 from cswork.definition.watching import waiting_problems
 from cswork.errors import Problem
+from cswork.hints import did_you_mean
 from cswork.records import SYSTEM_ROLE
 
 __all__ = ["Checker", "all_conditions", "check_set", "check_workflow", "hook_names"]

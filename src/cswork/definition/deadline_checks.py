@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from cswork.definition.actions import FromField
 from cswork.definition.deadline_model import Deadline, FromEvent
-from cswork.definition.durations import parse_duration
+from cswork.durations import parse_duration
 
 if TYPE_CHECKING:
     from cswork.definition.checks import Checker, Loc

@@ -23,7 +23,7 @@ from cswork.definition.actions import (
     RecipientList,
 )
 from cswork.definition.conditions import Name
-from cswork.definition.durations import parse_duration
+from cswork.durations import parse_duration
 
 Basis = Literal["working", "wall"]
 

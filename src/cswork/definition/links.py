@@ -13,11 +13,11 @@ from typing import Any
 
 from cswork.definition.actions import Action, StartCase
 from cswork.definition.conditions import Condition, checks_of
-from cswork.definition.hints import did_you_mean
 from cswork.definition.literals import literal_error
 from cswork.definition.model import DataField, Workflow
 from cswork.definition.source import Source
 from cswork.errors import Problem
+from cswork.hints import did_you_mean
 
 Loc = tuple[str | int, ...]
 

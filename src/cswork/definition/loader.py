@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from cswork.definition import slips
 from cswork.definition._yaml import read_yaml
 from cswork.definition.checks import check_set, check_workflow
-from cswork.definition.hints import did_you_mean, short
 from cswork.definition.model import CalendarDef, Workflow
 from cswork.definition.problems import validation_problems
 from cswork.definition.source import (
@@ -27,6 +26,7 @@ from cswork.definition.source import (
     Source,
 )
 from cswork.errors import DefinitionError, Problem
+from cswork.hints import did_you_mean, short
 
 MAX_FILE_BYTES = 1_000_000
 YAML_SUFFIXES = (".yaml", ".yml")

@@ -37,8 +37,8 @@ from cswork.definition.actions import (
 from cswork.definition.calendar_model import CalendarDef
 from cswork.definition.conditions import NAME_PATTERN, FiniteFloat, Name
 from cswork.definition.deadline_model import Deadline, FromEvent, OffHours, Warn
-from cswork.definition.hints import Refusal
 from cswork.definition.slips import name_hint
+from cswork.hints import Refusal
 
 #: Steps (a transition times the states it leaves from) a workflow may have.
 MAX_STEPS = 100_000

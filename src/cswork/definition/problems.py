@@ -15,12 +15,12 @@ from pydantic import BaseModel, ValidationError
 
 from cswork.definition import model as m
 from cswork.definition import slips
-from cswork.definition.durations import DURATION_PATTERN
 from cswork.definition.expressions import NAME_PATTERN
-from cswork.definition.hints import Refusal, did_you_mean, short
 from cswork.definition.literals import YAML11_BOOLEANS
 from cswork.definition.source import Source
+from cswork.durations import DURATION_PATTERN
 from cswork.errors import Problem
+from cswork.hints import Refusal, did_you_mean, short
 
 Loc = tuple[str | int, ...]
 #: How many unknown keys get a "did you mean" (each compares with every key).

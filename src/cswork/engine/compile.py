@@ -23,7 +23,6 @@ from typing import Any
 from transitions import Machine
 
 from cswork.definition.conditions import Condition, render
-from cswork.definition.durations import Duration, parse_duration
 from cswork.definition.model import (
     Action,
     Assign,
@@ -33,6 +32,7 @@ from cswork.definition.model import (
     SetData,
     Workflow,
 )
+from cswork.durations import Duration, parse_duration
 from cswork.engine.guards import (
     Predicate,
     Validator,

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cswork.calendar import WorkingCalendar
-from cswork.definition.durations import Duration
+from cswork.durations import Duration
 from cswork.engine.compile import (
     CompiledDeadline,
     CompiledWorkflow,

@@ -418,4 +418,4 @@ def _working_calendar(
     if isinstance(cal, WorkingCalendar):
         return cal
     d = cal.definition if isinstance(cal, LoadedCalendar) else cal
-    return WorkingCalendar.from_definition(d)
+    return d.working_calendar()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cswork.calendar import AddExplanation
-from cswork.definition.durations import format_duration
+from cswork.durations import format_duration
 from cswork.engine.compile import CompiledDeadline, stamp_field
 from cswork.engine.deadlines import Deadlines
 from cswork.engine.plan import Planner

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from cswork.definition.durations import parse_duration
+from cswork.durations import parse_duration
 from cswork.engine import Engine
 from cswork.errors import DefinitionError, Problem
 from cswork.records import Case

@@ -33,8 +33,8 @@ from pydantic import (
 from cswork.definition._base import DurationText
 from cswork.definition._yaml import read_yaml
 from cswork.definition.conditions import Name
-from cswork.definition.durations import parse_duration
 from cswork.definition.source import Source
+from cswork.durations import parse_duration
 from cswork.errors import DefinitionError, Problem
 
 MAX_CONFIG_BYTES = 200_000

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from cswork.calendar import WorkingCalendar
-from cswork.definition.durations import Duration
+from cswork.durations import Duration
 from cswork.report.config import ReportConfig
 from cswork.report.facts import CaseFacts
 from cswork.report.model import Report

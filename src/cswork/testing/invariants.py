@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from cswork.definition.durations import parse_duration
+from cswork.durations import parse_duration
 from cswork.engine import Engine
 from cswork.engine.replay import replay
 from cswork.records import Timer

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cswork.definition.durations import format_duration
+from cswork.durations import format_duration
 
 __all__ = ["AddExplanation", "SkippedDay"]
 

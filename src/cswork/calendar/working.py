@@ -15,23 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cswork._hours import Hours, _check_hours, _length, _parse_interval
-from cswork.calendar_explain import AddExplanation, SkippedDay
-from cswork.definition.durations import parse_duration
-from cswork.definition.zones import check_country, check_zone
+from cswork.calendar.explain import AddExplanation, SkippedDay
+from cswork.calendar.hours import Hours, _check_hours, _length
+from cswork.calendar.zones import check_country, check_zone
 from cswork.errors import ClockError
 
-if TYPE_CHECKING:
-    from cswork.definition.model import CalendarDef
-
-__all__ = ["AddExplanation", "SkippedDay", "WorkingCalendar"]
+__all__ = ["WEEKDAY_NAMES", "AddExplanation", "SkippedDay", "WorkingCalendar"]
 
 Span = tuple[datetime, datetime]
 
-_WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DEFAULT_HOURS: Hours = ((time(9), time(12)), (time(13), time(18)))
 _MIDNIGHT = time(0)
 _ZERO = timedelta(0)
@@ -125,29 +121,6 @@ class WorkingCalendar:
         self._data_years = None if data_years is None else frozenset(data_years)
         self._years: dict[int, _YearData] = {}
         self._spans: dict[int, tuple[Span, ...]] = {}
-
-    @classmethod
-    def from_definition(cls, d: CalendarDef) -> WorkingCalendar:
-        """Build the calendar a YAML calendar document describes.
-
-        Raises:
-            ValueError: as for the constructor, or an hour such as ``24:30``.
-        """
-        hours = {
-            _WEEKDAY_NAMES.index(day): [_parse_interval(text) for text in texts]
-            for day, texts in d.hours.items()
-        }
-        return cls(
-            name=d.calendar,
-            timezone=d.timezone,
-            hours=hours,
-            country=d.country,
-            makeup_weekday=_WEEKDAY_NAMES.index(d.makeup_hours),
-            extra_holidays=d.holidays,
-            extra_working_days=d.working_days,
-            day_length=parse_duration(d.day_length).wall() if d.day_length else None,
-            data_years=d.data_years,
-        )
 
     def __repr__(self) -> str:
         return (
@@ -377,7 +350,7 @@ class WorkingCalendar:
                 return _Plan(own or self._makeup_hours, not own, "")
         if own:
             return _Plan(own, False, "")
-        name = _WEEKDAY_NAMES[d.weekday()].capitalize()
+        name = WEEKDAY_NAMES[d.weekday()].capitalize()
         return _Plan(
             (), False, "weekend" if d.weekday() >= 5 else f"no working hours on {name}"
         )

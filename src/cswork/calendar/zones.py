@@ -14,7 +14,7 @@ from __future__ import annotations
 import zoneinfo
 from functools import cache
 
-from cswork.definition.hints import Refusal, did_you_mean
+from cswork.hints import Refusal, did_you_mean
 
 # Debian ships these in the zone directory; they are links to the machine's
 # own setting, not IANA zones, and would make a calendar mean different
