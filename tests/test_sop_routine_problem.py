@@ -261,3 +261,11 @@ def test_converted_case_counts_contact_from_the_first_call(tmp_path: Path):
     # 8 h from the call at 10:00, not from the conversion at 15:00
     assert engine.get(rid).armed["first_contact_important"] == local(2026, 3, 3, 18, 0)
     assert MANAGER.roles == {"cs_manager"}
+
+
+def test_unhandled_problem_is_chased(engine: Engine, notifier: Recorder):
+    """004 §2.3.1 递交相关人员、部门 (default: solved or handed over in 2 working hours)."""
+    cid = accepted(engine)  # Tuesday 10:00
+    engine.advance(timedelta(hours=3, minutes=31))  # due 12:00; now 13:31
+    assert breached(engine, cid) == ["deadline:hand_over:breached"]
+    assert any(n.persons == ("agent.li",) for n in notifier.notices)

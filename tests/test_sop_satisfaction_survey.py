@@ -118,3 +118,10 @@ def test_unanswered_questionnaire_is_closed_as_no_response(engine: Engine):
     case = engine.get(cid)
     assert case.state == "no_response"
     assert_consistent(engine, cid)
+
+
+def test_customer_not_surveyed_is_chased(engine: Engine, notifier: Recorder):
+    """000 §5.2 定期开展 (default: each customer of a round within 5 working days)."""
+    cid = survey(engine)
+    engine.advance(timedelta(days=7, minutes=1))  # Tuesday → next Tuesday
+    assert "deadline:conduct_survey:breached" in steps(engine, cid)
