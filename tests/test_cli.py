@@ -18,7 +18,7 @@ runner = CliRunner()
 def test_validate_shipped_workflows():
     result = runner.invoke(app, ["validate", str(WORKFLOWS)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "ok: 8 definition(s) valid"
+    assert result.output.strip() == "ok: 13 definition(s) valid"
 
 
 def test_validate_reports_problems_with_positions(tmp_path: Path):
