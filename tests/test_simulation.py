@@ -196,7 +196,7 @@ def test_any_workflow_is_driven_with_data_it_accepts(tmp_path: Path):
 def test_the_mix_is_derived_from_the_files_loaded(tmp_path: Path):
     shipped = {w: d.definition for w, d in _loaded(WORKFLOWS).items()}
     assert traffic_mix(shipped) == {
-        w: DEFAULT_MIX[w] for w in shipped if DEFAULT_MIX[w]
+        w: DEFAULT_MIX.get(w, DEFAULT_SHARE) for w in shipped if DEFAULT_MIX.get(w, 1)
     }
     (tmp_path / "odd_jobs.yaml").write_text(ANY_SOP, encoding="utf-8")
     both = {**shipped, **{w: d.definition for w, d in _loaded(tmp_path).items()}}
@@ -208,8 +208,8 @@ def test_the_mix_is_derived_from_the_files_loaded(tmp_path: Path):
 def test_a_mix_that_does_not_fit_the_workflows_is_refused():
     shipped = {w: d.definition for w, d in _loaded(WORKFLOWS).items()}
     with pytest.raises(UnknownWorkflowError) as err:
-        traffic_mix(shipped, {"orders": 1.0})
-    assert err.value.workflow_id == "orders"
+        traffic_mix(shipped, {"invoices": 1.0})
+    assert err.value.workflow_id == "invoices"
     assert set(err.value.known) == set(shipped)
     for bad in ({"inquiry": -1.0}, {"inquiry": float("nan")}, {"inquiry": 0.0}):
         with pytest.raises(SimulationError):
@@ -227,16 +227,21 @@ def test_a_mix_that_does_not_fit_the_workflows_is_refused():
 def test_cases_that_other_cases_start_are_driven_without_a_share():
     engine = simulate(
         TrafficConfig(
-            days=6, cases_per_day=12, seed=7, start=date(2026, 2, 9),
+            days=6, cases_per_day=12, seed=3, start=date(2026, 2, 9),
             mix={"repair": 1, "drill_program": 1},
         )
     )  # fmt: skip
     linked = [
         c for c in engine.query() if c.workflow_id not in ("repair", "drill_program")
     ]
-    assert {c.workflow_id for c in linked} == {"parts_scrap", "emergency"}
-    # They were driven: most of them are closed.
-    assert sum(c.closed for c in linked) > len(linked) / 2
+    # A completed repair starts its service return visit (003) as well.
+    kinds = {c.workflow_id for c in linked}
+    assert kinds == {"parts_scrap", "emergency", "return_visit"}
+    # They were driven: most of them are closed; return visits open 3 working
+    # days after the repair, so only some of them are done within the 6 days.
+    driven = [c for c in linked if c.workflow_id != "return_visit"]
+    assert sum(c.closed for c in driven) > len(driven) / 2
+    assert any(c.closed for c in linked if c.workflow_id == "return_visit")
 
 
 def _loaded(directory: Path) -> dict[str, Any]:
