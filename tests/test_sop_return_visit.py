@@ -143,3 +143,10 @@ def test_an_opinion_opens_a_linked_feedback_case(engine: Engine):
     assert fb.data["content"] == "call before you come"
     assert fb.data["source_case"] == cid
     assert engine.get(cid).data["feedback_case"] == fb.id
+
+
+def test_a_visit_without_a_kind_is_a_general_visit(engine: Engine):
+    """003 客服部助理 客户联系,定期回访 (default: within 5 working days)."""
+    cid = engine.start("return_visit", AGENT, {"customer_id": "C-1"}).id
+    assert engine.get(cid).data["kind"] == "general"
+    assert armed(engine, cid, "general_visit") == local(2026, 3, 10, 10, 0)
