@@ -41,12 +41,14 @@ def test_sales_call_a_month_after_delivery(engine: Engine):
     assert armed(engine, cid, "one_month_after_delivery") == local(2026, 4, 7, 9, 0)
 
 
-def test_sales_visits_need_the_delivery_time(engine: Engine):
-    """003 三 1: sales visits count from the delivery (交车), so it is required."""
-    with pytest.raises(InvalidDataError):
-        visit(engine, "sales_7d")
-    with pytest.raises(InvalidDataError):
-        visit(engine, "key_user")  # a key-user visit needs its planned date
+def test_sales_visits_without_the_delivery_time_are_chased(engine: Engine):
+    """003 三 1: sales visits count from the delivery (交车); without it the lead is told."""
+    cid = visit(engine, "sales_7d")
+    assert set(engine.get(cid).armed) == {"date_missing", "claim_visit"}
+    engine.advance(timedelta(hours=1, minutes=1))
+    assert "deadline:date_missing:breached" in steps(engine, cid)
+    key = visit(engine, "key_user")  # a key-user visit needs its planned date
+    assert "date_missing" in engine.get(key).armed
 
 
 def test_service_visit_window_3_to_5_working_days(engine: Engine, clock: VirtualClock):
