@@ -118,6 +118,7 @@ class PostgresStore(SQLReads, Store):
     """
 
     MARK = "%s"
+    DATA_EQUALS = "(data::jsonb -> {mark}) = to_jsonb({mark}::text)"
     ORDER = "seq"
     OUTBOX_ORDER = "seq"
 
