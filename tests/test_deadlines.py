@@ -294,7 +294,11 @@ def test_explain_follows_the_current_chain_of_periods(
         case.id,
         "plan",
         HEAD,
-        {"expected_resolution_at": "2026-03-20T10:00:00Z", "measures": "m"},
+        {
+            "expected_resolution_at": "2026-03-20T10:00:00Z",
+            "measures": "m",
+            "handler": HEAD.id,
+        },
     )
     engine.fire(case.id, "resolve", HEAD, {"resolution": "r"})
     engine.fire(case.id, "inform_result", LEAD, {"result_note": "n"})

@@ -248,3 +248,170 @@ def _loaded(directory: Path) -> dict[str, Any]:
     from cswork.definition import load_paths
 
     return {w.definition.workflow: w for w in load_paths([directory]).workflows}
+
+
+# ------------------------------------------------------- a week that looks real
+def test_arrivals_are_classified_by_the_calendar():
+    from cswork._sim_stats import arrival_kinds
+    from cswork.calendar import WorkingCalendar
+
+    cal = WorkingCalendar()  # China: May Day 1-5 off, Saturday 9 May worked
+    assert arrival_kinds(cal, local(2026, 4, 28, 10)) == ["working_hours"]
+    assert arrival_kinds(cal, local(2026, 4, 28, 23)) == ["off_hours", "night"]
+    assert arrival_kinds(cal, local(2026, 4, 28, 12, 30)) == ["off_hours"]  # lunch
+    assert arrival_kinds(cal, local(2026, 5, 1, 10)) == ["off_hours", "holiday"]
+    assert arrival_kinds(cal, local(2026, 5, 9, 10)) == ["working_hours", "makeup"]
+    assert arrival_kinds(cal, local(2026, 5, 10, 3)) == [
+        "off_hours",
+        "night",
+        "weekend",
+    ]
+    days = {d: cal.day_kind(date(2026, 5, d)) for d in (1, 5, 6, 9, 10)}
+    assert days == {
+        1: "holiday",
+        5: "holiday",  # a weekday off, paid for by working on the 9th
+        6: "working",
+        9: "makeup",
+        10: "weekend",
+    }
+
+
+MAY = TrafficConfig(days=14, cases_per_day=12, seed=5, start=date(2026, 4, 27))
+
+
+def test_traffic_runs_through_nights_weekends_holidays_and_makeup_days():
+    from cswork import VirtualClock
+
+    engine = Engine.from_directory(
+        WORKFLOWS,
+        store=MemoryStore(),
+        clock=VirtualClock(local(2026, 4, 27, 0, 0)),
+        notifier=CountingNotifier(),
+    )
+    stats = Simulator(engine, MAY).run()
+    arrivals = stats.arrivals
+    for kind in ("night", "weekend", "holiday", "makeup", "off_hours"):
+        assert arrivals[kind] > 0, kind
+    started = sum(stats.started.values())
+    assert arrivals["working_hours"] + arrivals["off_hours"] == started
+    cal = engine.calendars["default"]
+    on_holidays = [
+        c
+        for c in engine.query()
+        if cal.day_kind(c.created_at.astimezone(cal.tz).date()) == "holiday"
+    ]
+    assert len(on_holidays) >= arrivals["holiday"]  # linked cases may add some
+    traffic = stats.traffic()
+    assert traffic["arrivals_holiday"] == arrivals["holiday"]
+    assert traffic["reopenings"] == stats.reopenings
+
+
+DESK = """\
+workflow: desk
+version: 1
+title: A help desk with every kind of customer
+roles: {agent: answers}
+fields:
+  customer_id: {type: string}
+  question: {type: string}
+states:
+  open: {initial: true}
+  waiting: {waits: customer}
+  answered: {}
+  done: {final: true, outcome: resolved}
+  converted: {final: true, outcome: transferred}
+  lost: {final: true, outcome: unreachable}
+start: {roles: [agent], requires: [customer_id, question]}
+transitions:
+  - {event: ask_back, from: open, to: waiting, roles: [agent]}
+  - {event: reply, from: waiting, to: answered, roles: [agent]}
+  - {event: give_up, from: waiting, to: lost, roles: [agent], tags: [unreachable]}
+  - {event: convert, from: [open, answered], to: converted, roles: [agent],
+     tags: [convert]}
+  - {event: reopen, from: answered, to: open, roles: [agent], tags: [reopen]}
+  - {event: confirm, from: answered, to: done, roles: [agent]}
+deadlines:
+  chase:
+    scope: [waiting]
+    after: 4h
+    basis: working
+  first_reply:
+    scope: [open]
+    after: 2h
+    basis: working
+"""
+
+
+def test_conversions_reopenings_and_unreachable_customers_are_played_and_counted(
+    tmp_path: Path,
+):
+    """A workflow the simulator never heard of: its tags drive the traffic."""
+    from cswork import VirtualClock
+
+    (tmp_path / "desk.yaml").write_text(DESK, encoding="utf-8")
+    engine = Engine.from_directory(
+        tmp_path,
+        clock=VirtualClock(local(2026, 4, 27, 0, 0)),
+        notifier=CountingNotifier(),
+    )
+    config = TrafficConfig(
+        days=10, cases_per_day=15, seed=3, start=date(2026, 4, 27), unreachable=0.3
+    )
+    stats = Simulator(engine, config).run()
+    assert stats.started == {"desk": len(engine.query())}
+    events = [
+        e.event
+        for c in engine.query()
+        for e in engine.history(c.id)
+        if e.kind == "event"
+    ]
+    assert stats.conversions == events.count("convert") > 0
+    assert stats.reopenings == events.count("reopen") > 0
+    assert stats.unreachable == events.count("give_up") > 0
+    assert stats.silent > 0  # customers who let the chase deadline fall due
+    chased = [
+        t
+        for c in engine.query()
+        for t in engine.timers(c.id, pending_only=False)
+        if t.deadline == "chase" and t.state == "fired"
+    ]
+    assert len(chased) >= stats.silent
+    assert stats.traffic()["unreachable"] == stats.unreachable + stats.silent
+
+
+def test_a_new_workflow_beside_the_shipped_ones_gets_traffic(tmp_path: Path):
+    import shutil
+
+    shutil.copytree(WORKFLOWS, tmp_path / "sops")
+    (tmp_path / "sops" / "desk.yaml").write_text(DESK, encoding="utf-8")
+    from cswork import VirtualClock
+
+    engine = Engine.from_directory(
+        tmp_path / "sops",
+        clock=VirtualClock(local(2026, 2, 9, 0, 0)),
+        notifier=CountingNotifier(),
+    )
+    stats = Simulator(engine, CONFIG).run()
+    assert stats.started["desk"] > 0
+    assert set(stats.started) >= {"inquiry", "desk"}
+
+
+def test_simulate_prints_the_shape_of_the_week():
+    import json
+
+    from typer.testing import CliRunner
+
+    from cswork.cli import app
+
+    args = ["simulate", str(WORKFLOWS), "--days", "11", "--cases-per-day", "6"]
+    args += ["--start", "2026-04-29", "--seed", "2"]
+    text = CliRunner().invoke(app, args)
+    assert text.exit_code == 0, text.output
+    assert "on holidays" in text.output
+    assert "reopening(s)" in text.output
+    assert "unreachable" in text.output
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    traffic = json.loads(result.output)["traffic"]
+    assert traffic["arrivals_holiday"] > 0
+    assert traffic["arrivals_makeup"] > 0
+    assert {"conversions", "reopenings", "unreachable"} <= set(traffic)

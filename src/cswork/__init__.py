@@ -37,6 +37,12 @@ if TYPE_CHECKING:
         Notifier,
     )
     from cswork.engine.bus import Subscription
+    from cswork.engine.customer import (
+        CaseLink,
+        CustomerCase,
+        CustomerFile,
+        OpenDeadline,
+    )
     from cswork.engine.events import CaseEvent, DeadlineEvent, StepEvent
     from cswork.errors import (
         CaseNotFoundError,
@@ -95,6 +101,10 @@ _WHERE = {
     ),
     "Subscription": "cswork.engine.bus",
     **dict.fromkeys(
+        ("CaseLink", "CustomerCase", "CustomerFile", "OpenDeadline"),
+        "cswork.engine.customer",
+    ),
+    **dict.fromkeys(
         (
             "CaseNotFoundError",
             "ClockError",
@@ -141,6 +151,7 @@ __all__ = [
     "Case",
     "CaseChange",
     "CaseEvent",
+    "CaseLink",
     "CaseNotFoundError",
     "CaseQuery",
     "CaseView",
@@ -149,6 +160,8 @@ __all__ = [
     "ConditionNotMetError",
     "ConflictError",
     "CsworkError",
+    "CustomerCase",
+    "CustomerFile",
     "DeadlineEvent",
     "DefinitionChangedError",
     "DefinitionError",
@@ -162,6 +175,7 @@ __all__ = [
     "LoggingNotifier",
     "Notice",
     "Notifier",
+    "OpenDeadline",
     "OutboxItem",
     "PermissionDeniedError",
     "Problem",

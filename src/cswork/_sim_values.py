@@ -114,7 +114,7 @@ class ValueMaker:
         self, wf: Workflow, step: Transition | Start, now: datetime
     ) -> dict[str, Any]:
         """The data a person gives with ``step``: every required field, some optional."""
-        when = step.when if isinstance(step, Transition) else None
+        when = step.when  # a start may have a condition too
         cached = self._hints.get(id(step))
         if cached is None or cached[0] is not step:
             cached = self._hints[id(step)] = (step, condition_hints(when))

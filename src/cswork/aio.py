@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, Self, TypedDict, Typ
 
 from cswork._loop import LoopThread
 from cswork.engine import Engine, Notice, Notifier
+from cswork.engine.customer import CaseLink, CustomerFile
 from cswork.errors import InvalidArgumentError
 from cswork.records import Actor, Case, CaseOrder, HistoryEntry, Timer, check_count
 
@@ -65,6 +66,7 @@ class QueryFilters(TypedDict, total=False):
     due_before: datetime | None
     created_from: datetime | None
     created_before: datetime | None
+    data: Mapping[str, str] | None
     order: CaseOrder
     descending: bool
     offset: int
@@ -238,6 +240,14 @@ class AsyncEngine:
     async def count(self, **filters: Unpack[QueryFilters]) -> int:
         """``Engine.count``, awaited."""
         return await self._run(self.engine.count, **filters)
+
+    async def customer(self, customer_id: str, *, limit: int = 200) -> CustomerFile:
+        """``Engine.customer``, awaited."""
+        return await self._run(self.engine.customer, customer_id, limit=limit)
+
+    async def links(self, case_id: str) -> list[CaseLink]:
+        """``Engine.links``, awaited."""
+        return await self._run(self.engine.links, case_id)
 
     async def allowed_events(
         self, case_id: str, actor: Actor | None = None

@@ -8,8 +8,16 @@ every deadline fires at its own due time. Everything is drawn from one seeded
 ``random.Random``: the same seed gives the same run.
 
 It runs on any directory of SOPs: without a configured mix, every workflow
-that a person (a role other than ``system``) may start gets a share of the
-arrivals (``traffic_mix``).
+that a person (a role other than ``system``) may start, with data the
+simulator can fill in, gets a share of the arrivals (``traffic_mix``) — a
+workflow added to the directory is picked up without a change here.
+
+The traffic looks like a real week (``SimulationStats`` counts it): arrivals
+at night, on weekends, public holidays and make-up working days (from the
+calendar); now and then a conversion (a step tagged ``convert``), a
+reopening (``reopen``) and an unreachable customer (a step tagged
+``unreachable``, or silence in a state that ``waits: customer`` until its
+deadline falls due).
 """
 
 from __future__ import annotations
@@ -24,12 +32,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from cswork._sim_stats import (
+    CONVERT,
+    REOPEN,
+    UNREACHABLE,
+    SimulationStats,
+    arrival_kinds,
+)
 from cswork._sim_values import ValueMaker
 from cswork.calendar import WorkingCalendar
-from cswork.definition.model import Transition, Workflow
+from cswork.definition.model import State, Transition, Workflow
 from cswork.engine import Engine
 from cswork.errors import ClockError, CsworkError, RejectedError, UnknownWorkflowError
 from cswork.records import SYSTEM_ROLE, Actor
+
+__all__ = [
+    "DEFAULT_ENUMS",
+    "DEFAULT_MIX",
+    "DEFAULT_SHARE",
+    "WALL_CLOCK_WORKFLOWS",
+    "CountingNotifier",
+    "SimulationError",
+    "SimulationStats",
+    "Simulator",
+    "TrafficConfig",
+    "startable",
+    "traffic_mix",
+]
 
 #: Shares of the shipped SOPs when they are loaded (an inquiry desk's day).
 DEFAULT_MIX = {
@@ -88,6 +117,11 @@ class TrafficConfig:
         late: share of steps an agent takes late.
         reopen: how likely an agent takes a step tagged ``reopen`` when it is
             one of the choices (a dissatisfied customer).
+        convert: the same for a step tagged ``convert`` (an inquiry that is
+            in fact a complaint or a routine problem).
+        unreachable: the same for a step tagged ``unreachable``; and how
+            likely a customer stays silent in a state that ``waits:
+            customer`` until its deadline falls due.
         enums: field name → value → weight, for enum fields such as severity
             (in every workflow that has a field of that name). Values the
             weights do not name get the average weight of those they name; a
@@ -104,6 +138,8 @@ class TrafficConfig:
     off_hours: float = 0.25
     late: float = 0.08
     reopen: float = 0.12
+    convert: float = 0.1
+    unreachable: float = 0.08
     enums: Mapping[str, Mapping[str, float]] = field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_ENUMS.items()}
     )
@@ -111,8 +147,13 @@ class TrafficConfig:
 
 
 def startable(wf: Workflow) -> bool:
-    """Can a person (a role other than ``system``) start a case of ``wf``?"""
-    return any(r != SYSTEM_ROLE for r in wf.start.roles)
+    """Can the simulator start a case of ``wf`` as a customer's request?
+
+    A person (a role other than ``system``) may start it, and every field
+    its start requires is declared, so that the simulator can fill it in.
+    """
+    people = any(r != SYSTEM_ROLE for r in wf.start.roles)
+    return people and all(n in wf.fields for n in wf.start.requires)
 
 
 def traffic_mix(
@@ -162,17 +203,6 @@ def traffic_mix(
     if not chosen:
         raise SimulationError("the mix gives no workflow a share above 0")
     return chosen
-
-
-@dataclass
-class SimulationStats:
-    """Counts of what a simulation did."""
-
-    started: Counter[str] = field(default_factory=Counter)
-    steps: int = 0
-    refused: int = 0
-    timers_fired: int = 0
-    notifications: Counter[str] = field(default_factory=Counter)
 
 
 class CountingNotifier:
@@ -290,6 +320,7 @@ class Simulator:
             self.stats.refused += 1
             return
         self.stats.started[wid] += 1
+        self.stats.arrivals.update(arrival_kinds(self.calendar, now))
         self._driven.add(case.id)
         self._schedule(case.id, wf, payload.get("channel"))
 
@@ -310,7 +341,7 @@ class Simulator:
             except RejectedError:
                 self.stats.refused += 1
                 continue
-            self.stats.steps += 1
+            self.stats.count_step(t.tags)
             break
         self._schedule(case_id, wf, case.data.get("channel"))
 
@@ -328,7 +359,11 @@ class Simulator:
             }:
                 continue
             w = 1.0
-            if "reopen" in t.tags:
+            if CONVERT in t.tags:
+                w = self.config.convert
+            elif UNREACHABLE in t.tags:
+                w = self.config.unreachable
+            elif REOPEN in t.tags:
                 w = self.config.reopen
             elif "escalation" in t.tags:
                 w = 0.03
@@ -353,7 +388,11 @@ class Simulator:
             for n, d in wf.deadlines.items()
             if d.at is not None and n in case.armed
         ]
-        if at_due:  # an appointment: be there (or be late)
+        silent = self._silence(wf.states.get(case.state), case.armed)
+        if silent is not None:  # the customer does not answer: wait it out
+            self.stats.silent += 1
+            when = silent + timedelta(minutes=rng.uniform(1, 30))
+        elif at_due:  # an appointment: be there (or be late)
             when = min(at_due) + timedelta(
                 minutes=rng.uniform(30, 180) if late else -rng.uniform(1, 20)
             )
@@ -371,6 +410,21 @@ class Simulator:
             minutes = rng.uniform(300, 1200) if late else rng.expovariate(1 / 20) + 1
             when = cal.add(now, timedelta(minutes=minutes))
         self._push(max(when, now).replace(microsecond=0), "act", case_id)
+
+    def _silence(
+        self, state: State | None, armed: Mapping[str, datetime]
+    ) -> datetime | None:
+        """When a customer who stays silent here is given up on, if they are.
+
+        In a state that waits for the customer, now and then (``unreachable``)
+        nobody answers before the state's deadlines fall due: the next step
+        comes after the last of them.
+        """
+        if state is None or state.waits != "customer" or not armed:
+            return None
+        if self.rng.random() >= self.config.unreachable:
+            return None
+        return max(armed.values())
 
     def _adopt_linked_cases(self) -> None:
         """Drive cases other cases started (e.g. a parts scrap from a repair)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cswork.calendar.explain import AddExplanation, SkippedDay
@@ -26,6 +26,8 @@ from cswork.errors import ClockError
 __all__ = ["WEEKDAY_NAMES", "AddExplanation", "SkippedDay", "WorkingCalendar"]
 
 Span = tuple[datetime, datetime]
+#: What kind of day a local date is (``WorkingCalendar.day_kind``).
+DayKind = Literal["working", "makeup", "weekend", "holiday", "off"]
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DEFAULT_HOURS: Hours = ((time(9), time(12)), (time(13), time(18)))
@@ -132,6 +134,21 @@ class WorkingCalendar:
     def is_working_day(self, d: date) -> bool:
         """Whether the local date ``d`` has any working time."""
         return bool(self._day_spans(d.toordinal()))
+
+    def day_kind(self, d: date) -> DayKind:
+        """What kind of day the local date ``d`` is.
+
+        ``working`` (a day with its usual hours), ``makeup`` (a day off by
+        its weekday declared working: China's 调休), ``holiday`` (a public
+        holiday, or one of the calendar's extra days off), ``weekend`` (a
+        Saturday or Sunday off) or ``off`` (another weekday without hours).
+        """
+        plan = self._plan(d)
+        if plan.hours:
+            return "makeup" if plan.makeup else "working"
+        if plan.reason.startswith(("public holiday", "extra holiday")):
+            return "holiday"
+        return "weekend" if plan.reason == "weekend" else "off"
 
     def intervals(self, d: date) -> list[tuple[datetime, datetime]]:
         """The working intervals of the local date ``d`` in UTC, sorted.

@@ -48,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cswork.cli.case",
         "Start cases, fire events, and look at cases in a store.",
     ),
+    "customer": (
+        "cswork.cli.customer",
+        "A customer's file: their cases across workflows, newest first, open deadlines.",
+    ),
     "report": (
         "cswork.cli.report",
         "Quality indicators against their targets, per period, person, unit, channel.",

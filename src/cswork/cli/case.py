@@ -159,7 +159,7 @@ def show(
     fmt: FormatOption = Format.text,
     tz: TzOption = None,
 ) -> None:
-    """Show a case: state, data, pending deadlines, allowed events."""
+    """Show a case: state, data, linked cases, pending deadlines, allowed events."""
     with engine_for(store, workflows) as engine:
         _print_case(engine, case_id, fmt, tz)
 
@@ -171,8 +171,10 @@ def _print_case(engine: Engine, case_id: str, fmt: Format, tz: str | None) -> No
     case = engine.get(case_id)
     timers = engine.timers(case_id)
     allowed = engine.allowed_events(case_id)
+    links = engine.links(case_id)
     if fmt is Format.json:
-        typer.echo(dumps({"case": case, "timers": timers, "allowed_events": allowed}))
+        shown = {"case": case, "timers": timers, "allowed_events": allowed}
+        typer.echo(dumps({**shown, "links": links}))
         return
     local = zone(engine, tz, case.workflow_id)
     out = console()
@@ -188,6 +190,11 @@ def _print_case(engine: Engine, case_id: str, fmt: Format, tz: str | None) -> No
         out.print(f"  {k}: {v}")
     for k, v in case.counters.items():
         out.print(f"  {k} (counter): {v}")
+    for link in links:
+        how = "started from" if link.kind == "started_from" else "started"
+        what = f"{link.workflow_id} case" if link.workflow_id else "case"
+        where = f" (field {link.field})" if link.field else ""
+        out.print(f"  link: {how} {what} {link.case_id}{where}")
     for t in timers:
         out.print(
             f"  pending: {t.deadline} ({t.kind}) due "

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from cswork.clock import VirtualClock
     from cswork.engine import Engine
     from cswork.report import Report
-    from cswork.simulation import CountingNotifier, TrafficConfig
+    from cswork.simulation import CountingNotifier, SimulationStats, TrafficConfig
 
 DEFAULT_START = date(2026, 3, 2)
 MixOption = Annotated[
@@ -113,10 +113,19 @@ def _check_mix(source: Path, mix: Mapping[str, float] | None) -> None:
         traffic_mix({w.definition.workflow: w.definition for w in defs.workflows}, mix)
 
 
+class Played(NamedTuple):
+    """What a simulation gives the commands that print it."""
+
+    report: Report
+    shares: str  # the traffic mix, as text
+    secs: float  # wall-clock seconds it took
+    stats: SimulationStats  # the week's shape: arrivals, conversions…
+
+
 def run_simulation(
     engine: Engine, config: TrafficConfig, out: Console, source: Path, *, quiet: bool
-) -> tuple[str, float]:
-    """Play the traffic (a progress bar on a terminal); returns the mix and seconds."""
+) -> tuple[str, float, SimulationStats]:
+    """Play the traffic (a progress bar on a terminal); returns the mix, seconds, stats."""
     from cswork.cli._tables import progress
     from cswork.simulation import Simulator
 
@@ -128,8 +137,8 @@ def run_simulation(
         out.print(f"traffic mix: {shares}")
     began = wall.perf_counter()
     with progress(out, "simulating days", config.days, enabled=not quiet) as tick:
-        sim.run(lambda done, total: tick(done))
-    return shares, wall.perf_counter() - began
+        stats = sim.run(lambda done, total: tick(done))
+    return shares, wall.perf_counter() - began, stats
 
 
 def simulate(
@@ -158,10 +167,7 @@ def simulate(
     """
     from cswork.simulation import CountingNotifier, TrafficConfig
 
-    try:
-        first = date.fromisoformat(start)
-    except ValueError:
-        raise typer.BadParameter(f"{start!r} is not a date (YYYY-MM-DD)") from None
+    first = _first_day(start)
     config = TrafficConfig(
         days=days,
         cases_per_day=cases_per_day,
@@ -176,10 +182,11 @@ def simulate(
         store, source, create=True, clock=_clock(first), notifier=notifier,
         id_factory=_ids(seed),
     ) as engine:  # fmt: skip
-        report, shares, secs = _play_and_report(engine, config, source, fmt)
+        played = _play_and_report(engine, config, source, fmt)
+        report, secs = played.report, played.secs
         sent = sum(notifier.counts.values())
         if fmt is Format.json:
-            typer.echo(_json(report, config, shares, secs, notifier))
+            typer.echo(_json(played, config, notifier))
             return
         from cswork.cli._tables import console
 
@@ -189,24 +196,19 @@ def simulate(
         )
 
 
-def _json(
-    report: Report,
-    config: TrafficConfig,
-    shares: str,
-    secs: float,
-    notifier: CountingNotifier,
-) -> str:
+def _json(played: Played, config: TrafficConfig, notifier: CountingNotifier) -> str:
     """What ``simulate``/``demo`` print with ``--format json``."""
     return json.dumps(
         {
             "days": config.days,
             "cases_per_day": config.cases_per_day,
             "seed": config.seed,
-            "mix": shares,
-            "cases": report.total,
-            "seconds": round(secs, 3),
+            "mix": played.shares,
+            "cases": played.report.total,
+            "seconds": round(played.secs, 3),
             "notifications": sum(notifier.counts.values()),
-            "report": report.as_dict(),
+            "traffic": played.stats.traffic(),
+            "report": played.report.as_dict(),
         },
         ensure_ascii=False,
         indent=2,
@@ -216,20 +218,31 @@ def _json(
 
 def _play_and_report(
     engine: Engine, config: TrafficConfig, source: Path, fmt: Format
-) -> tuple[Report, str, float]:
-    """Play the traffic, print the report (text); returns it, the mix, seconds."""
+) -> Played:
+    """Play the traffic, print the week's shape and the report (text)."""
     from cswork.cli._tables import console
     from cswork.report import build_report
     from cswork.report.text import report_tables
 
     out = console()
     quiet = fmt is Format.json
-    shares, secs = run_simulation(engine, config, out, source, quiet=quiet)
+    shares, secs, stats = run_simulation(engine, config, out, source, quiet=quiet)
     report = build_report(engine)
     if not quiet:
+        for line in stats.lines():
+            out.print(line, highlight=False)
         for table in report_tables(report):
             out.print(table)
-    return report, shares, secs
+    return Played(report, shares, secs, stats)
+
+
+def _first_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--start"
+        ) from None
 
 
 def _clock(first: date) -> VirtualClock:
@@ -247,6 +260,9 @@ def demo(
     days: Annotated[int, typer.Option(min=1, max=366)] = 30,
     cases_per_day: Annotated[int, typer.Option(min=1, max=10_000)] = 40,
     seed: Annotated[int, typer.Option()] = 1,
+    start: Annotated[
+        str, typer.Option(help="First day, YYYY-MM-DD (e.g. 2026-04-27: May Day).")
+    ] = str(DEFAULT_START),
     workflows: WorkflowsOption = None,
     mix: MixOption = None,
     fmt: FormatOption = Format.text,
@@ -260,11 +276,12 @@ def demo(
     from cswork.simulation import CountingNotifier, TrafficConfig
 
     out = console()
+    first = _first_day(start)
     config = TrafficConfig(
         days=days,
         cases_per_day=cases_per_day,
         seed=seed,
-        start=DEFAULT_START,
+        start=first,
         mix=parse_mix(mix),
     )
     source = workflows_dir(workflows)
@@ -281,13 +298,14 @@ def demo(
         f"sqlite:///{db}?synchronous=NORMAL",
         source,
         create=True,
-        clock=_clock(DEFAULT_START),
+        clock=_clock(first),
         notifier=notifier,
         id_factory=_ids(seed),
     ) as engine:
-        report, shares, secs = _play_and_report(engine, config, source, fmt)
+        played = _play_and_report(engine, config, source, fmt)
+        report, secs = played.report, played.secs
         if fmt is Format.json:
-            typer.echo(_json(report, config, shares, secs, notifier))
+            typer.echo(_json(played, config, notifier))
             return
         out.print(
             f"\n{report.total} cases, {report.breached} with a missed "

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from cswork.engine.catalogue import Catalogue
 from cswork.engine.check import may_take
+from cswork.engine.customer import CaseLink, CustomerFile, case_links, customer_file
 from cswork.engine.explain import Explanation, explain
 from cswork.engine.guards import check_actor, is_clean_id
 from cswork.engine.plan import Planner
-from cswork.errors import CaseNotFoundError
+from cswork.errors import CaseNotFoundError, InvalidArgumentError
 from cswork.records import (
     Actor,
     Case,
@@ -24,6 +26,7 @@ from cswork.records import (
     HistoryEntry,
     OutboxItem,
     Timer,
+    check_count,
 )
 from cswork.storage.base import Store
 
@@ -32,6 +35,7 @@ class Reads:
     """The read side of ``Engine`` (see there for the arguments it is made with)."""
 
     store: Store
+    _catalogue: Catalogue
 
     def _planner(self, workflow_id: str, version: int | None = None) -> Planner:
         raise NotImplementedError  # pragma: no cover - Engine provides it
@@ -64,6 +68,7 @@ class Reads:
         due_before: datetime | None = None,
         created_from: datetime | None = None,
         created_before: datetime | None = None,
+        data: Mapping[str, str] | None = None,
         order: CaseOrder = "created",
         descending: bool = False,
         offset: int = 0,
@@ -73,7 +78,8 @@ class Reads:
 
         ``owner``/``unit``: the person or unit responsible; ``assigned``:
         with or without an owner; ``due_before``: cases whose next due time
-        falls before it (a queue of what breaches soon); ``order``:
+        falls before it (a queue of what breaches soon); ``data``: text
+        values of the case data, e.g. ``{"severity": "urgent"}``; ``order``:
         ``created`` (the default, oldest first), ``due`` (soonest first,
         cases with nothing due last) or ``updated``. Served by the store's
         indexes, paginated by the store.
@@ -99,6 +105,47 @@ class Reads:
         if any(v is not None and not is_clean_id(v) for v in texts):
             return None  # no stored case can match text no case may hold
         return query
+
+    def customer(self, customer_id: str, *, limit: int = 200) -> CustomerFile:
+        """The customer's file (客户档案): their cases across workflows, newest first.
+
+        Each case comes with its workflow, state, owner, times and open
+        deadlines. One query on the store's customer index, whatever the
+        number of cases; a customer with no case gets an empty file.
+
+        Args:
+            customer_id: the customer key (the workflows' customer field).
+            limit: list at most this many (the newest); ``more`` tells if
+                older ones were left out.
+
+        Raises:
+            InvalidArgumentError: ``customer_id`` is not text, or ``limit``
+                is below 1.
+        """
+        if not isinstance(customer_id, str):
+            raise InvalidArgumentError(
+                f"customer_id must be text, not {type(customer_id).__name__}"
+            )
+        check_count("limit", limit, minimum=1)
+        cases = self.query(
+            customer=customer_id, order="created", descending=True, limit=limit + 1
+        )
+        return customer_file(customer_id, cases, limit)
+
+    def links(self, case_id: str) -> list[CaseLink]:
+        """The cases this case names: the one it was started from, the ones it started.
+
+        Found in the data fields ``start_case`` hand-overs fill (``link``,
+        ``back_link``) and in the ``linked_from`` of the case's first step.
+
+        Raises:
+            CaseNotFoundError: no such case.
+        """
+        case = self.get(case_id)
+        own = self._planner(case.workflow_id, case.workflow_version).wf.definition
+        loaded = [self._planner(w).wf.definition for w in self._catalogue.latest]
+        first = next(iter(self.history(case_id)), None)
+        return case_links(case, own, loaded, first)
 
     def allowed_events(self, case_id: str, actor: Actor | None = None) -> list[str]:
         """Events declared from the case's state; with ``actor``, those it may take.
