@@ -348,7 +348,10 @@ class Checker:
                 self.known((*loc, "to"), "state", t.to, self.wf.states)
             self.roles((*loc, "roles"), t.roles)
             if t.only is not None and getattr(self, f"{t.only}_field") is None:
-                self.add((*loc, "only"), f"'only: {t.only}' needs {_an(t.only)} {t.only} field")
+                self.add(
+                    (*loc, "only"),
+                    f"'only: {t.only}' needs {_an(t.only)} {t.only} field",
+                )
             self.step(loc, t)
 
 
