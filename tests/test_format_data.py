@@ -8,11 +8,15 @@ on a virtual clock, and cites the source rule it serves.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from cswork import Actor, ConditionNotMetError, InvalidDataError
+from cswork.cli import app
 from cswork.definition import load_paths, load_text
 from cswork.errors import DefinitionError, RejectedError
 from cswork.report import build_report
@@ -338,3 +342,141 @@ def test_outcome_classes_name_outcomes_of_final_states() -> None:
             CLOSING.format(refused="bad").replace("sent_on: neutral", "sent: neutral")
         )
     assert "sent" in str(err.value)
+
+
+# --------------------------------------------- the journey of issue 19, done
+JOURNEY_ORDERS = """\
+workflow: orders
+version: 1
+title: Order handling
+roles:
+  sales: takes orders
+  dispatcher: delivers
+fields:
+  customer_id: {type: string, max_length: 20}
+  product: {type: enum, values: [kettle, heater, fan]}
+  promised_at: {type: datetime}
+  delivered_at: {type: datetime}
+  damaged: {type: boolean}
+  damage_note: {type: string}
+  visit_id: {type: string}
+states:
+  received: {initial: true}
+  confirmed: {}
+  delivered: {final: true, outcome: resolved}
+start:
+  roles: [sales]
+  requires: [customer_id, product]
+transitions:
+  - event: confirm                         # 000 §4.1: a promised time to come
+    from: received
+    to: confirmed
+    roles: [sales]
+    requires: [promised_at]
+    when: promised_at > now
+  - event: deliver                         # 000 §4.2: as promised
+    from: confirmed
+    to: delivered
+    roles: [dispatcher]
+    requires: [delivered_at, damaged]
+    requires_when: {damage_note: damaged == true}
+    when: delivered_at <= promised_at
+    actions:
+      - start_case: return_visit
+        copy:
+          customer_id: customer_id
+          item: {from: product, map: {kettle: small, heater: large, fan: small}}
+        link: order_id
+        back_link: visit_id
+deadlines:
+  confirm_in_time:
+    scope: [received]
+    after: 4h
+    basis: working
+  remind_before_delivery:                  # 000 §4.2: a day before the promised time
+    scope: [confirmed]
+    at: promised_at
+    offset: -1d
+    basis: working
+"""
+JOURNEY_VISIT = """\
+workflow: return_visit
+version: 1
+title: Return visit
+roles:
+  dispatcher: delivers
+  cs_agent: calls back
+fields:
+  customer_id: {type: string, max_length: 20}
+  item: {type: enum, values: [small, large]}
+  order_id: {type: string}
+  satisfied: {type: boolean}
+states:
+  due: {initial: true}
+  called: {}
+  done: {final: true, outcome: resolved}
+start:
+  roles: [dispatcher]
+  requires: [customer_id, item]
+  optional: [order_id]
+transitions:
+  - {event: call, from: due, to: called, roles: [cs_agent], requires: [satisfied]}
+  - {event: follow_up, from: called, to: done, roles: [cs_agent]}
+deadlines:
+  call_on_day_7:                           # 003: on day 7, not before day 6
+    scope: [due]
+    after: 7d
+    not_before: 6d
+    basis: wall
+    met_by: [call]
+  follow_up_in_a_month:                    # 003: at one month
+    scope: [called]
+    after: 1mo
+    basis: wall
+    met_by: [follow_up]
+"""
+
+
+def test_a_new_sop_using_the_additions_goes_from_file_to_report(tmp_path: Path) -> None:
+    """Issue 19, done when: a window, a month, a field comparison, an at:
+    offset, a conditionally required field and a mapped copy:, through the
+    command line only: validate, diagram, simulate, report."""
+    runner = CliRunner()
+
+    def cswork(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, list(args))
+        return result.exit_code, result.output
+
+    sops = tmp_path / "sops"
+    sops.mkdir()
+    (sops / "orders.yaml").write_text(JOURNEY_ORDERS, encoding="utf-8")
+    (sops / "return_visit.yaml").write_text(JOURNEY_VISIT, encoding="utf-8")
+    assert cswork("validate", str(sops)) == (0, "ok: 2 definition(s) valid\n")
+
+    code, out = cswork("diagram", "return_visit", "--workflows", str(sops))
+    assert code == 0, out
+    assert "follow_up_in_a_month: 1mo wall" in out
+    code, out = cswork("diagram", "orders", "--workflows", str(sops))
+    assert code == 0, out
+    assert "delivered_at <= promised_at" in out
+
+    store = f"sqlite:///{tmp_path / 'trial.db'}"
+    code, out = cswork(
+        "simulate", str(sops), "--days", "10", "--cases-per-day", "4",
+        "--seed", "2", "--mix", "orders=1", "--store", store,
+    )  # fmt: skip
+    assert code == 0, out
+    (total,) = re.findall(r"^(\d+) cases over 10 days \(seed 2\)", out, re.MULTILINE)
+
+    code, out = cswork(
+        "report", "--store", store, "--workflows", str(sops), "--format", "json"
+    )
+    assert code == 0, out
+    report = json.loads(out)
+    cases = report["cases"]
+    assert sum(sum(by.values()) for by in cases.values()) == int(total)
+    assert cases["orders"]["resolved"] > 0  # delivered as promised ...
+    assert sum(cases["return_visit"].values()) == cases["orders"]["resolved"]
+    armed = {d["deadline"]: d["armed"] for d in report["deadlines"]}
+    assert armed["remind_before_delivery"] > 0  # ... reminded the day before
+    assert armed["call_on_day_7"] > 0  # each delivery gets its return visit
