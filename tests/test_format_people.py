@@ -259,3 +259,21 @@ def test_queues_by_owner_unit_and_assigned() -> None:
     assert [c.id for c in engine.query(assigned=False)] == [theirs]
     assert engine.count(assigned=True) == 1
     assert engine.count(unit="platform", owner="zhou") == 1
+
+
+def test_a_warning_at_any_hour_goes_at_once_with_the_on_call_roles() -> None:
+    """004 §2.4.2 3): very urgent cases are followed at any hour."""
+    text = TICKETS.replace(
+        "    after: 1d\n    basis: working\n    warn: {before: 1h, notify: [owner]}",
+        "    after: 12h\n    basis: wall\n"
+        "    warn: {before: 1h, notify: [owner], at_any_hour: true}",
+    )
+    notices = Recorder()
+    engine, _ = engine_for(text, at=local(2026, 3, 3, 11), notifier=notices)
+    cid = _routed(engine)
+    engine.fire(cid, "claim", WU)  # due 23:00, warned at 22:00
+    engine.advance(timedelta(hours=11, minutes=1))
+    (warning,) = [n for n in notices.notices if n.reason == "fix_soon"]
+    assert warning.at == local(2026, 3, 3, 22)
+    assert warning.held_until is None
+    assert (warning.persons, warning.roles) == (("wu",), ("duty",))
