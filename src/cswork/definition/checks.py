@@ -249,7 +249,7 @@ class Checker:
         for key, value in assign.gives():
             field = self.owner_field if key == "owner" else self.unit_field
             if field is None:
-                self.add((*loc, key), f"assigning {key!r} needs a {key} field")
+                self.add((*loc, key), f"assigning {key!r} needs {_an(key)} {key} field")
                 continue
             if isinstance(value, FromField):
                 self.known((*loc, key, "field"), "field", value.field, self.wf.fields)
@@ -348,7 +348,10 @@ class Checker:
                 self.known((*loc, "to"), "state", t.to, self.wf.states)
             self.roles((*loc, "roles"), t.roles)
             if t.only is not None and getattr(self, f"{t.only}_field") is None:
-                self.add((*loc, "only"), f"'only: {t.only}' needs a {t.only} field")
+                self.add(
+                    (*loc, "only"),
+                    f"'only: {t.only}' needs {_an(t.only)} {t.only} field",
+                )
             self.step(loc, t)
 
 
@@ -412,3 +415,8 @@ def check_set(defs: DefinitionSet) -> list[Problem]:
             if isinstance(action, StartCase):
                 problems += start_case_problems(wf, src, where, action, targets)
     return problems
+
+
+def _an(word: str) -> str:
+    """The article for ``word`` (owner → an, unit → a)."""
+    return "an" if word[0] in "aeio" else "a"

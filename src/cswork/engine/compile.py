@@ -170,6 +170,9 @@ class CompiledWorkflow:
         )  # fmt: skip
         self.start = replace(
             self.start,
+            # A field that may be required may be given (whether or not listed
+            # under optional as well).
+            allowed=self.start.allowed | frozenset(start.requires_when),
             requires_when=self._requires_when(start.requires_when),
             assign=_assignment(start.assign, self.owner_field, self.unit_field),
         )
@@ -232,6 +235,7 @@ class CompiledWorkflow:
         return replace(
             step,
             only=t.only,
+            allowed=step.allowed | frozenset(t.requires_when),
             requires_when=self._requires_when(t.requires_when),
             assign=_assignment(t.assign, self.owner_field, self.unit_field),
         )

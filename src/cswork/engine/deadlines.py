@@ -27,7 +27,7 @@ from __future__ import annotations
 import calendar as _months
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from cswork.calendar import WorkingCalendar
@@ -155,11 +155,16 @@ class Deadlines:
     ) -> datetime:
         """``start`` plus a duration (months first) in ``basis``."""
         cal = self.calendars[d.name]
+        if span.months:
+            # Months move the date first; the rest of the duration then counts
+            # from there (a Duration with months has no length of its own).
+            start = add_months(
+                start, -span.months if span.negative else span.months, cal
+            )
+            span = replace(span, months=0)
         if span.negative:
             length = span.working(cal.day_length) if basis == "working" else span.wall()
             return cal.subtract(start, length) if basis == "working" else start - length
-        if span.months:
-            start = add_months(start, span.months, cal)
         if basis == "working":
             return cal.add(start, span.working(cal.day_length))
         return start + span.wall()

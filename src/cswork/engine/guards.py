@@ -303,6 +303,15 @@ def compile_condition(
     return lambda data, counters, view: all(p(data, counters, view) for p in parts)
 
 
+def _shown(value: Any) -> str:
+    """A value as the YAML would write it (``true``, not Python's ``True``)."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
 def explain_condition(
     cond: Condition,
     data: Mapping[str, Scalar],
@@ -320,7 +329,7 @@ def explain_condition(
         if compile_condition(cond, fields, registered, counters)(data, counters, view):
             return []
         seen = counters[cond.field] if cond.field in counters else data.get(cond.field)
-        shown = "not set" if seen is None else repr(seen)
+        shown = _shown(seen)
         kinds = {n: f.type for n, f in fields.items()} | dict.fromkeys(
             counters, "counter"
         )
@@ -330,7 +339,7 @@ def explain_condition(
         other: Any = view().now.isoformat() if ref == NOW else (
             counters[ref] if ref in counters else data.get(ref)
         )  # fmt: skip
-        other_shown = "not set" if other is None else repr(other)
+        other_shown = _shown(other)
         return [f"{render(cond)} ({cond.field} is {shown}, {ref} is {other_shown})"]
     if isinstance(cond, Check):
         ok = bool(registered[cond.check](view()))

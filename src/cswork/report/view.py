@@ -136,6 +136,11 @@ class WorkflowView:
     def outcome(self, state: str) -> tuple[str, OutcomeClass, bool]:
         """A final state's outcome, its class, and whether the class was declared."""
         outcome = self.outcomes.get(state, state)
+        # The SOP's own word first (its workflow-level ``outcomes:``), then
+        # the report configuration's classes.
+        declared = self.wf.outcomes.get(outcome)
+        if declared is not None:
+            return outcome, declared, True
         cls, listed = self.cfg.outcomes.of(outcome)
         return outcome, cls, listed
 
