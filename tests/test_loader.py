@@ -58,6 +58,11 @@ def test_every_shipped_file_loads():
         "emergency",
         "drill_program",
         "review",
+        "orders",
+        "routine_problem",
+        "return_visit",
+        "satisfaction_survey",
+        "feedback",
     }
     assert [c.definition.calendar for c in defs.calendars] == ["default"]
 

@@ -318,6 +318,7 @@ def make_workflow_files(target: Path, count: int) -> None:
         (WORKFLOWS / "calendars" / "default.yaml").read_text(encoding="utf-8")
     )
     ids = [p.stem for p in shipped]
+    count = max(count, len(ids))  # every workflow a file links to has a copy
 
     def copy_of(wid: str, n: int) -> str:
         """The copy of ``wid`` in file ``n``'s round of copies (or the one before)."""
@@ -331,13 +332,9 @@ def make_workflow_files(target: Path, count: int) -> None:
         new = f"{wid}_{n:03d}"
         text = text.replace(f"workflow: {wid}\n", f"workflow: {new}\n")
         # Files that start other workflows' cases link to a copy near them.
-        if wid == "repair":
+        for other in ids:
             text = text.replace(
-                "start_case: parts_scrap", f"start_case: {copy_of('parts_scrap', n)}"
-            )
-        if wid == "drill_program":
-            text = text.replace(
-                "start_case: emergency", f"start_case: {copy_of('emergency', n)}"
+                f"start_case: {other}\n", f"start_case: {copy_of(other, n)}\n"
             )
         (target / f"{new}.yaml").write_text(text, encoding="utf-8")
 
