@@ -13,6 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cswork"
 FORBIDDEN = {
     "cswork.errors": ["cswork."],
     "cswork.records": ["cswork.engine", "cswork.storage", "cswork.definition"],
+    "cswork.queries": ["cswork.engine", "cswork.storage", "cswork.definition"],
     "cswork.clock": ["cswork.engine", "cswork.storage", "cswork.definition"],
     "cswork.definition": [
         "cswork.engine",

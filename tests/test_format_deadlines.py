@@ -13,6 +13,7 @@ import pytest
 from cswork import Actor, ConditionNotMetError
 from cswork.definition import load_text
 from cswork.errors import DefinitionError
+from cswork.testing import invariants as inv
 
 from ._format import dues, engine_for, entries
 from .conftest import local
@@ -122,6 +123,7 @@ def test_months_are_calendar_months(start: datetime, after: str, due: datetime) 
     engine, _ = engine_for(text, at=start)
     case = engine.start("w", AGENT)
     assert dues(engine, case.id) == {"visit": due}
+    inv.check_case(engine, case.id)  # the kit's own due-time check agrees
 
 
 def test_months_have_no_working_time() -> None:

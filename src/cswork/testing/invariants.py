@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from calendar import monthrange
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -163,7 +164,9 @@ def check_due_times(engine: Engine, case_id: str) -> None:
         assert text is not None  # noqa: S101 - only after/every deadlines get here
         span = parse_duration(text)
         if span.months:
+            # Months move the date; the rest of the duration counts from there.
             start = _plus_months(start, span.months, cal.tz)
+            span = replace(span, months=0)
         if basis == "wall":
             expected = start + span.wall()
             if spec.on_working_day and not cal.is_working_time(expected):
