@@ -69,6 +69,11 @@ DEFAULT_MIX = {
     "emergency": 0.02,
     "drill_program": 0.002,
     "review": 0.0,  # reviews start from sampling (cswork sample), not from customers
+    "orders": 0.1,
+    "routine_problem": 0.15,
+    "feedback": 0.05,
+    "satisfaction_survey": 0.05,
+    "return_visit": 0.02,  # most visits are started by repairs and complaints
 }
 #: The share of any other workflow a person can start: as common as a complaint.
 DEFAULT_SHARE = 0.2
