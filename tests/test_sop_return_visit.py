@@ -36,7 +36,7 @@ def test_sales_call_7_days_after_delivery_on_a_working_day(engine: Engine):
 
 
 def test_sales_call_a_month_after_delivery(engine: Engine):
-    """003 三 1 交车后一个月电访: 30 days; Qingming (4–6 April) moves it to the 7th."""
+    """003 三 1 交车后一个月电访: a calendar month; Qingming (4–6 April) moves it to the 7th."""
     cid = visit(engine, "sales_1mo", delivery_at="2026-03-05T10:00:00+08:00")
     assert armed(engine, cid, "one_month_after_delivery") == local(2026, 4, 7, 9, 0)
 
@@ -107,11 +107,17 @@ def test_failed_attempts_are_counted(engine: Engine):
 def test_customer_not_reached_within_the_month_is_listed(
     engine: Engine, notifier: Recorder
 ):
-    """003 三 2 每月月初将上月无法电访客户名单发给服务站站台 (here: 30 days after the first try)."""
+    """003 三 2 每月月初将上月无法电访客户名单发给服务站站台 (here: a month after the first try)."""
     cid = visit(engine, "complaint", LEAD, source_case="K-1")
     engine.fire(cid, "attempt_failed", AGENT, {"attempt_note": "no answer"})
+    tried = engine.clock.now()
+    due = engine.get(cid).armed["reach_within_month"]
+    month_later = tried.replace(
+        month=tried.month % 12 + 1, year=tried.year + tried.month // 12
+    )
+    assert due == month_later
     notifier.notices.clear()
-    engine.advance(timedelta(days=30, minutes=1))
+    engine.advance(due - tried + timedelta(minutes=1))
     case = engine.get(cid)
     assert case.state == "unreached"
     assert case.closed
