@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,51 @@ def test_the_ownership_invariant_catches_a_unit_no_workflow_names(
         )
         with pytest.raises(inv.InvariantViolation):
             inv.check_ownership(engine, case.id)
+
+
+VISITS = """\
+workflow: visits
+version: 1
+title: Visits
+calendar: default
+customer_field: null
+roles: {agent: plans visits}
+fields:
+  kind: {type: enum, values: [sales, key_user]}
+  delivery_at: {type: datetime}
+  note: {type: string, max_length: 20}
+states:
+  planned: {initial: true, unbounded: waits for the visit day}
+  done: {final: true}
+start:
+  roles: [agent]
+  requires: [kind]
+  optional: [note]
+  requires_when: {delivery_at: kind == sales}
+transitions:
+  - {event: visit, from: planned, to: done, roles: [agent]}
+"""
+
+
+@given(st.data())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_valid_start_payloads_honour_requires_when(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Found by the return_visit SOP: a start with ``requires_when`` was
+    given payloads without the field; every valid payload must now start."""
+    from cswork import Actor, Engine, VirtualClock
+    from cswork.definition import load_paths
+    from cswork.storage import MemoryStore
+
+    path = tmp_path_factory.mktemp("visits") / "visits.yaml"
+    path.write_text(VISITS, encoding="utf-8")
+    defs = load_paths([path, WORKFLOWS / "calendars"])
+    wf = defs.workflows[0].definition
+    payload = data.draw(cst.payloads(wf, wf.start))
+    clock = VirtualClock(datetime(2026, 3, 3, 2, tzinfo=UTC))
+    engine = Engine(
+        defs.workflows, calendars=defs.calendars, store=MemoryStore(), clock=clock
+    )
+    case = engine.start("visits", Actor("a", {"agent"}), payload)
+    assert case.state == "planned"

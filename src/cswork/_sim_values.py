@@ -120,6 +120,7 @@ class ValueMaker:
             cached = self._hints[id(step)] = (step, condition_hints(when))
         hints = cached[1]
         names = list(step.requires)
+        names += [n for n in step.requires_when if n not in names]
         names += [
             n
             for n in step.optional

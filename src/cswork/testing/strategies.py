@@ -127,7 +127,7 @@ def payloads(
     payload breaks one rule: a required field is missing, a field has a
     refused value, or an undeclared key is present.
     """
-    hints = satisfying_values(step.when) if isinstance(step, Transition) else {}
+    hints = satisfying_values(step.when)  # a start may have a condition too
 
     def value(name: str) -> st.SearchStrategy[Any]:
         plain = field_values(wf.fields[name])
@@ -135,6 +135,9 @@ def payloads(
         return st.one_of(st.sampled_from(good), plain) if good else plain
 
     required = {n: value(n) for n in step.requires}
+    # A field required only when a condition holds is always given: it is
+    # accepted either way, and the step then never fails for its absence.
+    required |= {n: value(n) for n in step.requires_when}
     required |= {n: value(n) for n in step.optional if n in hints}
     optional = {n: value(n) for n in step.optional if n not in hints}
     good = st.fixed_dictionaries(required, optional=optional)
