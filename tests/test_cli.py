@@ -117,7 +117,7 @@ def test_case_commands_round_trip(tmp_path: Path):
     )
     assert refused.exit_code == 1
     assert "refused: event 'close' is not allowed in state 'received'" in refused.output
-    assert "allowed now: respond" in refused.output
+    assert "allowed now: convert, respond" in refused.output
     fired = runner.invoke(
         app,
         [

@@ -24,7 +24,7 @@ def routed(engine: Engine, severity: str = "general", type_: str = "product") ->
 
 
 def resolve_and_inform(engine: Engine, cid: str) -> None:
-    engine.fire(cid, "resolve", HEAD, {"resolution": "fixed"})
+    engine.fire(cid, "resolve", HEAD, {"resolution": "fixed", "evidence": "log files", "responsible_person": "head.zhao"})
     engine.fire(cid, "inform_result", LEAD, {"result_note": "told"})
 
 
@@ -105,7 +105,7 @@ def test_third_reopening_escalates_to_the_manager(engine: Engine, notifier: Reco
     assert case.counters["reopen_count"] == 3
     assert any("cs_manager" in n.roles for n in notifier.notices)
     # The manager resolves; the loop continues from there.
-    engine.fire(cid, "resolve", MANAGER, {"resolution": "new unit"})
+    engine.fire(cid, "resolve", MANAGER, {"resolution": "new unit", "evidence": "photos", "responsible_person": "mgr.sun"})
     engine.fire(cid, "inform_result", LEAD, {"result_note": "told"})
     engine.fire(cid, "accept", LEAD)
     engine.fire(cid, "return_visit", LEAD, {"visit_note": "fine"})
@@ -159,7 +159,11 @@ def test_urgent_is_reported_at_once_and_escalates_when_first_contact_is_missed(
     )
     told = [set(n.roles) for n in notifier.notices]
     assert {"cs_manager", "leadership"} in told
-    (due,) = [t for t in engine.timers(case.id) if t.kind == "due"]
+    (due,) = [
+        t
+        for t in engine.timers(case.id)
+        if t.kind == "due" and t.deadline == "first_contact_urgent"
+    ]
     # 4 h wall clock from acceptance (受理, 004 §2.4.2), not from classification
     assert due.due_at == local(2026, 3, 3, 19, 40)
     engine.advance(timedelta(hours=4, minutes=1))
@@ -189,7 +193,7 @@ def test_urgent_result_must_reach_the_customer_within_an_hour(
             "handler": "head.zhao",
         },
     )
-    engine.fire(cid, "resolve", HEAD, {"resolution": "fixed"})
+    engine.fire(cid, "resolve", HEAD, {"resolution": "fixed", "evidence": "log files", "responsible_person": "head.zhao"})
     engine.advance(timedelta(minutes=61))
     assert steps(engine, cid)[-1] == "deadline:result_urgent:breached"
     assert engine.get(cid).breaches == 1

@@ -59,7 +59,10 @@ def test_complex_question_goes_to_tech_support_and_back(engine: Engine):
     ]
     engine.fire(cid, "provide_answer", SUPPORT, {"support_answer": "update to 2.2"})
     engine.fire(cid, "tell_customer", AGENT, {"answer": "update", "advice": "back up"})
-    assert engine.timers(cid) == []
+    # answered: only the (default) reminder to close it runs now
+    assert [t.deadline for t in engine.timers(cid) if t.kind == "due"] == [
+        "close_answered"
+    ]
     engine.fire(cid, "sample_for_review", LEAD)
     engine.fire(cid, "complete_review", LEAD, {"review_result": "pass"})
     assert engine.get(cid).state == "closed"
@@ -102,6 +105,9 @@ def test_a_response_in_time_cancels_the_deadline_for_good(
     cid = start(engine, "email")
     engine.advance(timedelta(minutes=20))
     engine.fire(cid, "respond", AGENT)
+    assert "first_response_written" not in engine.get(cid).armed
+    engine.fire(cid, "answer", AGENT, {"answer": "yes", "advice": "keep the receipt"})
+    engine.fire(cid, "close", AGENT)
     assert engine.timers(cid) == []
     engine.advance(timedelta(days=3))
     assert engine.get(cid).breaches == 0

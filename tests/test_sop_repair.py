@@ -18,6 +18,7 @@ INTAKE = {
     "product_model": "X-200",
     "fault": "no power",
     "location": "Pudong",
+    "situation": "line stopped",
 }
 
 
@@ -112,7 +113,7 @@ def test_full_onsite_repair_needs_the_customer_signature(engine: Engine):
 def test_engineer_cannot_arrive_unprepared_or_without_id(engine: Engine):
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "e", "estimated_repair_time": "1h"}
+        cid, "dispatch_onsite", AGENT, {"engineer": "eng.zhou", "estimated_repair_time": "1h"}
     )
     engine.fire(
         cid,
@@ -146,7 +147,7 @@ def test_onsite_switches_to_take_back(engine: Engine):
 
 def test_take_back_with_a_failed_retest(engine: Engine):
     cid = reported(engine)
-    engine.fire(cid, "take_back", AGENT, {})
+    engine.fire(cid, "take_back", AGENT, {"engineer": "eng.zhou"})
     take_back_from_pickup(engine, cid, retest_fails=True)
     assert steps(engine, cid).count("workshop_repaired") == 2
     assert engine.get(cid).state == "completed"
@@ -157,7 +158,7 @@ def test_arrival_deadline_is_the_appointment_and_moves_with_it(
 ):
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "e", "estimated_repair_time": "1h"}
+        cid, "dispatch_onsite", AGENT, {"engineer": "eng.zhou", "estimated_repair_time": "1h"}
     )
     engine.fire(
         cid,
@@ -187,7 +188,7 @@ def test_engineer_must_agree_an_appointment_within_4_working_hours(
     clock.set(local(2026, 3, 6, 16, 0))  # Friday afternoon
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "e", "estimated_repair_time": "1h"}
+        cid, "dispatch_onsite", AGENT, {"engineer": "eng.zhou", "estimated_repair_time": "1h"}
     )
     (due,) = [t for t in engine.timers(cid) if t.kind == "due"]
     assert due.due_at == local(2026, 3, 9, 11, 0)  # 2 h Friday + 2 h Monday
