@@ -121,7 +121,10 @@ def test_full_onsite_repair_needs_the_customer_signature(engine: Engine):
 def test_engineer_cannot_arrive_unprepared_or_without_id(engine: Engine):
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "eng.zhou", "estimated_repair_time": "1h"}
+        cid,
+        "dispatch_onsite",
+        AGENT,
+        {"engineer": "eng.zhou", "estimated_repair_time": "1h"},
     )
     engine.fire(
         cid,
@@ -166,7 +169,10 @@ def test_arrival_deadline_is_the_appointment_and_moves_with_it(
 ):
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "eng.zhou", "estimated_repair_time": "1h"}
+        cid,
+        "dispatch_onsite",
+        AGENT,
+        {"engineer": "eng.zhou", "estimated_repair_time": "1h"},
     )
     engine.fire(
         cid,
@@ -196,7 +202,10 @@ def test_engineer_must_agree_an_appointment_within_4_working_hours(
     clock.set(local(2026, 3, 6, 16, 0))  # Friday afternoon
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "eng.zhou", "estimated_repair_time": "1h"}
+        cid,
+        "dispatch_onsite",
+        AGENT,
+        {"engineer": "eng.zhou", "estimated_repair_time": "1h"},
     )
     (due,) = [t for t in engine.timers(cid) if t.kind == "due"]
     assert due.due_at == local(2026, 3, 9, 11, 0)  # 2 h Friday + 2 h Monday
@@ -386,9 +395,7 @@ def test_a_customer_who_refuses_to_sign_gets_the_repair_again(
 
 
 @pytest.mark.parametrize("where", ["on_site", "diagnosed", "repaired", "signature"])
-def test_the_customer_can_cancel_after_the_engineer_arrived(
-    engine: Engine, where: str
-):
+def test_the_customer_can_cancel_after_the_engineer_arrived(engine: Engine, where: str):
     """001 现场维修 has no step for a customer who declines once the engineer is
     there; cancelling must stay possible in every onsite state (default)."""
     cid = reported(engine)
@@ -490,7 +497,10 @@ def test_the_take_back_path_is_watched_at_every_step(
     engine.fire(cid, "retest_passed", ENGINEER, {"test_passed": True})
     assert "return_to_customer" in engine.get(cid).armed
     engine.fire(
-        cid, "return_product", ENGINEER, {"return_signed": True, "list_taken_back": True}
+        cid,
+        "return_product",
+        ENGINEER,
+        {"return_signed": True, "list_taken_back": True},
     )
     assert engine.get(cid).breaches == 2
     assert_consistent(engine, cid)
@@ -505,7 +515,9 @@ def test_the_return_visit_is_3_to_5_days_later_on_a_working_day(
     engine.fire(cid, "demonstrate", ENGINEER, {"works_normally": True})
     engine.fire(cid, "sign_off", ENGINEER, {"customer_signature": "Lin"})  # Tue 10:00
     (due,) = [
-        t for t in engine.timers(cid) if t.deadline == "return_visit" and t.kind == "due"
+        t
+        for t in engine.timers(cid)
+        if t.deadline == "return_visit" and t.kind == "due"
     ]
     assert due.due_at == local(2026, 3, 9, 9, 0)  # Sun 8 Mar 10:00 -> Mon 09:00
     engine.advance(timedelta(days=2))
