@@ -18,7 +18,6 @@ from cswork import (
 from .conftest import AGENT, HEAD, LEAD, MANAGER, Recorder, local
 from .helpers import RECORD, assert_consistent, routed_complaint, snapshot, steps
 
-
 FIXED = {"resolution": "fixed", "evidence": "log files", "responsible_person": "zhao"}
 PLAN = {
     "expected_resolution_at": "2026-03-05T18:00:00+08:00",
@@ -412,7 +411,8 @@ def test_a_very_urgent_complaint_needs_contact_every_4_hours(
     assert periods[:2] == ["met", "met"]
     assert "missed" in periods
     night = [n for n in notifier.notices if n.reason == "keep_contact_urgent"]
-    assert night and all(n.held_until is None for n in night)
+    assert night
+    assert all(n.held_until is None for n in night)
 
 
 def test_no_answer_on_satisfaction_gets_a_reminder(engine: Engine):
