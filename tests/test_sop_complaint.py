@@ -444,3 +444,82 @@ def test_record_route_and_plan_are_watched(engine: Engine, clock: VirtualClock):
     assert engine.get(case.id).owner is None  # the department's queue
     engine.fire(case.id, "plan", HEAD, PLAN)
     assert engine.get(case.id).owner == "head.zhao"
+
+
+@pytest.mark.parametrize("channel", ["phone", "email", "chat", "letter"])
+def test_complaints_come_by_the_channels_of_the_source(engine: Engine, channel: str):
+    """000 §3.1: 电话、邮件、在线、信函; anything else is refused."""
+    case = engine.start(
+        "complaint", AGENT, {"customer_id": "C-1", "channel": channel, "summary": "x"}
+    )
+    assert case.data["channel"] == channel
+    with pytest.raises(InvalidDataError):
+        engine.start(
+            "complaint", AGENT, {"customer_id": "C-1", "channel": "fax", "summary": "x"}
+        )
+
+
+@pytest.mark.parametrize(
+    ("severity", "hours", "deadline"),
+    [
+        ("general", 24, "first_contact_general"),
+        ("important", 8, "first_contact_important"),
+    ],
+)
+def test_first_contact_is_due_24h_or_8h_after_acceptance(
+    engine: Engine, clock: VirtualClock, severity: str, hours: int, deadline: str
+):
+    """004 §2.4.2 1) 2): 受理客户问题的24小时内 / 8个小时内 与客户进行联系 — wall
+    clock, counted from acceptance (the start), not from classification."""
+    case = engine.start(
+        "complaint", AGENT, {"customer_id": "C-1", "channel": "phone", "summary": "x"}
+    )
+    clock.set(local(2026, 3, 3, 11, 0))
+    engine.fire(case.id, "record", LEAD, RECORD)
+    engine.fire(case.id, "classify", LEAD, {"type": "product", "severity": severity})
+    (due,) = [
+        t for t in engine.timers(case.id) if t.deadline == deadline and t.kind == "due"
+    ]
+    assert due.due_at == local(2026, 3, 3, 10, 0) + timedelta(hours=hours)
+    engine.advance(timedelta(hours=hours))
+    assert f"deadline:{deadline}:breached" in steps(engine, case.id)
+
+
+def test_an_important_complaint_is_reported_to_the_department_supervisor(
+    engine: Engine, notifier: Recorder
+):
+    """004 §2.4.2 2): 紧迫 — 上报部门主管."""
+    routed(engine, "important")
+    told = [
+        n for n in notifier.notices if n.reason == "classify" and "紧迫" in n.message
+    ]
+    assert [(n.unit, n.unit_roles) for n in told] == [("technical", ("dept_head",))]
+
+
+def test_general_feedback_in_1_and_important_progress_in_2_working_days(
+    engine: Engine,
+):
+    """000 §3.1: 一般 — initial feedback with a proposed solution within 1 working
+    day; 紧迫 — investigation and progress feedback within 2 working days."""
+    general = routed(engine, "general")
+    important = routed(engine, "important")
+    engine.fire(important, "contact_customer", LEAD, {"contact_note": "on it"})
+    engine.advance(timedelta(days=1, minutes=1))  # Wed 10:01
+    assert "deadline:initial_feedback_general:breached" in steps(engine, general)
+    engine.fire(important, "contact_customer", LEAD, {"contact_note": "day 2"})
+    assert "progress_important" in engine.get(important).armed
+    engine.advance(timedelta(days=1))  # Thu 10:01
+    assert "deadline:progress_important:breached" in steps(engine, important)
+
+
+def test_the_return_visit_follows_within_3_working_days(engine: Engine):
+    """001 投诉跟踪与回访, 004 §1.3: a return visit after a satisfied customer
+    (default: within 3 working days)."""
+    cid = investigating(engine)
+    resolve_and_inform(engine, cid)
+    engine.fire(cid, "accept", LEAD)
+    assert "return_visit" in engine.get(cid).armed
+    engine.advance(timedelta(days=3, minutes=1))
+    assert "deadline:return_visit:breached" in steps(engine, cid)
+    case = engine.fire(cid, "return_visit", LEAD, {"visit_note": "fix held"})
+    assert case.state == "closed"

@@ -78,3 +78,18 @@ def test_after_the_plan_the_measures_are_watched(engine: Engine):
     engine.advance(timedelta(days=8))
     assert "deadline:review_within_5d:breached" in steps(engine, cid)
     assert_consistent(engine, cid)
+
+
+def test_the_team_in_1_hour_and_the_plan_in_4_hours(engine: Engine):
+    """001 §8 成立应急处理小组, 制定应急处理方案 — defaults: team within 1 h, plan
+    within 4 h of the start, wall clock."""
+    cid = declare(engine, drill=False)
+    engine.fire(cid, "notify_concerned", AGENT, {"notified_parties": "all"})
+    engine.advance(timedelta(hours=1, minutes=1))
+    assert "deadline:team_within_1h:breached" in steps(engine, cid)
+    engine.fire(cid, "form_team", MANAGER, {"team_members": "a, b"})
+    engine.advance(timedelta(hours=3))
+    assert "deadline:plan_within_4h:breached" in steps(engine, cid)
+    case = engine.fire(cid, "adopt_plan", MANAGER, {"plan": "fail over"})
+    assert case.state == "mitigating"
+    assert case.breaches == 2

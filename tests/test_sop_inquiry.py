@@ -164,3 +164,15 @@ def test_the_taker_decides_routine_problem_or_complaint(engine: Engine, kind: st
     history = [h for h in engine.history(cid) if h.event == "convert"]
     assert len(history) == 1
     assert_consistent(engine, cid)
+
+
+@pytest.mark.parametrize("channel", ["email", "chat", "fax", "web_form"])
+def test_written_channels_get_a_first_reply_within_a_working_hour(
+    engine: Engine, channel: str
+):
+    """000 §2.1, 004 §1: 电话、传真、E-mail、网站, online chat — written channels
+    (fax and web forms by default) are answered within 1 working hour."""
+    cid = start(engine, channel)
+    assert due_of(engine, cid, "first_response_written") == local(2026, 3, 3, 11, 0)
+    with pytest.raises(InvalidDataError):
+        start(engine, "letter")

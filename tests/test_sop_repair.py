@@ -542,3 +542,19 @@ def test_every_open_repair_state_has_a_deadline(engine: Engine, clock: VirtualCl
     assert "self_repair_result" in engine.get(cid).armed
     engine.advance(timedelta(days=1))
     assert "deadline:self_repair_result:breached" in steps(engine, cid)
+
+
+def test_the_onsite_visit_and_the_signature_are_watched(engine: Engine):
+    """001 现场维修 / 维修验收: defaults — the onsite repair is finished within 1
+    working day of arriving, the work order signed or refused within 1 more."""
+    cid = reported(engine)
+    onsite_until_on_site(engine, cid)
+    assert "finish_onsite" in engine.get(cid).armed
+    engine.advance(timedelta(days=1, minutes=1))
+    assert "deadline:finish_onsite:breached" in steps(engine, cid)
+    engine.fire(cid, "diagnose", ENGINEER, {"diagnosis": "PSU"})
+    engine.fire(cid, "repair", ENGINEER, {"cause_and_method": "replaced the PSU"})
+    engine.fire(cid, "demonstrate", ENGINEER, {"works_normally": True})
+    assert "sign_or_refuse" in engine.get(cid).armed
+    engine.advance(timedelta(days=1, minutes=1))
+    assert "deadline:sign_or_refuse:breached" in steps(engine, cid)
