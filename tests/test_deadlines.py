@@ -294,9 +294,18 @@ def test_explain_follows_the_current_chain_of_periods(
         case.id,
         "plan",
         HEAD,
-        {"expected_resolution_at": "2026-03-20T10:00:00Z", "measures": "m"},
+        {
+            "expected_resolution_at": "2026-03-20T10:00:00Z",
+            "measures": "m",
+            "handler": "h",
+        },
     )
-    engine.fire(case.id, "resolve", HEAD, {"resolution": "r"})
+    engine.fire(
+        case.id,
+        "resolve",
+        HEAD,
+        {"resolution": "r", "evidence": "e", "responsible_person": "p"},
+    )
     engine.fire(case.id, "inform_result", LEAD, {"result_note": "n"})
     engine.advance(timedelta(hours=3))
     engine.fire(case.id, "reopen", LEAD, {"reopen_reason": "x"})
