@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from cswork import Actor, ConflictError, Engine, IllegalEventError, SystemClock
+from cswork import Actor, ConflictError, Engine, IllegalEventError
 from cswork.aio import AsyncEngine, BlockingNotifier, blocking
 from cswork.errors import InvalidArgumentError
 from cswork.storage import SQLiteStore
+from tests.procs import WorkdayClock
 
 from .conftest import AGENT, LEAD, WORKFLOWS
 
@@ -100,7 +101,7 @@ def test_async_notifiers_run_on_a_private_loop_off_the_request(tmp_path):
     async def main():
         store = SQLiteStore(tmp_path / "c.db")
         ae = AsyncEngine.from_directory(
-            WORKFLOWS, store=store, clock=SystemClock(), notifier=recorder
+            WORKFLOWS, store=store, clock=WorkdayClock(), notifier=recorder
         )
         assert isinstance(ae.engine.notifier, BlockingNotifier)
         case = await ae.start("emergency", Actor("m", {"cs_manager"}), EMERGENCY)

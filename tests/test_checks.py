@@ -145,7 +145,7 @@ def test_system_is_a_reserved_role():
         "roles: {agent: takes calls, lead: leads}",
         "roles: {agent: takes calls, lead: leads, system: me}",
     )
-    assert problems(text) == ["'system' is a reserved role"]
+    assert problems(text) == ["'system' is a reserved role name"]
 
 
 def test_start_case_targets_are_checked_across_files(tmp_path):

@@ -51,6 +51,7 @@ def test_validate_reports_problems_with_positions(tmp_path: Path):
         "column": 52,
         "message": "unknown role 'leed'",
         "hint": "did you mean 'lead'?",
+        "severity": "error",
     }
 
 

@@ -297,7 +297,7 @@ def test_explain_follows_the_current_chain_of_periods(
         {
             "expected_resolution_at": "2026-03-20T10:00:00Z",
             "measures": "m",
-            "handler": "h",
+            "handler": HEAD.id,
         },
     )
     engine.fire(

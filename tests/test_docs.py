@@ -56,6 +56,13 @@ def sops_page() -> str:
         parts.append(f"## {d.title} — `{d.workflow}` v{d.version}\n")
         parts.append(" ".join(d.description.split()) + "\n")
         parts.append(f"```mermaid\n{to_mermaid(d)}```\n")
+        trace = ROOT / "docs" / "traceability" / f"{d.workflow}.md"
+        if trace.exists():
+            parts.append(
+                f"### Where each rule is encoded\n\nFrom `docs/traceability/{trace.name}`"
+                " (checked by `tests/test_traceability.py`).\n"
+            )
+            parts.append(trace.read_text(encoding="utf-8"))
     return "\n".join(parts)
 
 

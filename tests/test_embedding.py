@@ -9,8 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from cswork import ConflictError, Engine, LoggingNotifier, StorageError, SystemClock
+from cswork import ConflictError, Engine, LoggingNotifier, StorageError
 from cswork.storage import SQLiteStore
+from tests.procs import WorkdayClock
 
 from .conftest import AGENT, LEAD, WORKFLOWS
 
@@ -79,7 +80,7 @@ def test_a_slow_notifier_never_slows_the_step(tmp_path):
     slow = Slow()
     store = SQLiteStore(tmp_path / "c.db")
     engine = Engine.from_directory(
-        WORKFLOWS, store=store, clock=SystemClock(), notifier=slow
+        WORKFLOWS, store=store, clock=WorkdayClock(), notifier=slow
     )
     began = time.perf_counter()
     engine.start(

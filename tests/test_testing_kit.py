@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cswork import Engine
 from cswork.definition.model import DataField
+from cswork.testing import invariants as inv
 from cswork.testing import strategies as cst
 from cswork.testing import workflow_state_machine
 
 from .conftest import WORKFLOWS
+from .helpers import routed_complaint
 from .test_simulation import ANY_SOP
 
 QUICK = settings(
@@ -81,3 +86,22 @@ def test_valid_field_values_respect_the_declared_limits(data: st.DataObject):
     else:
         assert spec.min is None or value >= spec.min
         assert spec.max is None or value <= spec.max
+
+
+def test_the_ownership_invariant_catches_a_unit_no_workflow_names(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: the owner of every open case is a person, its unit one the
+    workflow names — checked by ``check_case``, so every simulation holds it."""
+    case = engine.get(routed_complaint(engine, "general"))
+    assert case.unit == "technical"
+    inv.check_ownership(engine, case.id)
+    real_get = engine.get
+    for bad in ({"unit": "nowhere", "data": {**case.data, "department": "nowhere"}},
+                {"unit": "platform"},
+                {"owner": " ", "data": {**case.data, "handler": " "}}):  # fmt: skip
+        monkeypatch.setattr(
+            engine, "get", lambda _id, b=bad: replace(real_get(_id), **b)
+        )
+        with pytest.raises(inv.InvariantViolation):
+            inv.check_ownership(engine, case.id)

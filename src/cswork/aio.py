@@ -65,6 +65,7 @@ class QueryFilters(TypedDict, total=False):
     due_before: datetime | None
     created_from: datetime | None
     created_before: datetime | None
+    data: Mapping[str, str] | None
     order: CaseOrder
     descending: bool
     offset: int

@@ -13,6 +13,7 @@ engine may share them between records).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -324,6 +325,9 @@ class CaseQuery:
         due_before: only cases whose next due time is before this (aware).
         created_from: only cases started at or after this time (aware).
         created_before: only cases started before this time (aware).
+        data: only cases whose data holds each of these text values (a
+            field name → the value, e.g. ``{"severity": "urgent"}``); for
+            text and enum fields.
         order: ``created`` (start time), ``due`` (next due time; cases with
             none last) or ``updated`` (last step); ties in creation order.
         descending: newest (or latest due) first.
@@ -345,6 +349,7 @@ class CaseQuery:
     due_before: datetime | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
+    data: Mapping[str, str] | None = None
     order: CaseOrder = "created"
     descending: bool = False
     offset: int = 0
@@ -369,6 +374,11 @@ class CaseQuery:
                 not isinstance(value, datetime) or value.utcoffset() is None
             ):
                 raise InvalidArgumentError(f"{name} must be an aware datetime or None")
+        if self.data is not None:
+            _check_data_filter(self.data)
+            object.__setattr__(
+                self, "data", dict(self.data)
+            )  # the caller's stays theirs
         if self.order not in ("created", "due", "updated"):
             raise InvalidArgumentError(
                 f"order is created, due or updated, not {self.order!r:.40}"
@@ -377,6 +387,25 @@ class CaseQuery:
             raise InvalidArgumentError("descending must be True or False")
         check_count("offset", self.offset)
         check_count("limit", self.limit, optional=True)
+
+
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _check_data_filter(data: object) -> None:
+    if not isinstance(data, Mapping):
+        raise InvalidArgumentError(
+            f"data must be a mapping of field names to text, not {type(data).__name__}"
+        )
+    if len(data) > 16:
+        raise InvalidArgumentError("data filters at most 16 fields")
+    for name, value in data.items():
+        if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+            raise InvalidArgumentError(f"data: {name!r:.40} is not a field name")
+        if not isinstance(value, str):
+            raise InvalidArgumentError(
+                f"data: {name} must be compared with text, not {type(value).__name__}"
+            )
 
 
 def check_count(

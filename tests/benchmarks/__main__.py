@@ -24,7 +24,15 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
-from . import concurrency, console, counters, flatness, report_workload, validation
+from . import (
+    concurrency,
+    console,
+    counters,
+    flatness,
+    profile,
+    report_workload,
+    validation,
+)
 from . import workloads as w
 
 
@@ -79,6 +87,7 @@ WORKLOADS: list[tuple[str, Runner]] = [
     ("W1", lambda z: w.w1(z("W1", 2_000, 20), z.runs, z("W1_serialised", 200, 2))),
     ("W2", lambda z: w.w2(z("W2", 400, 10), z.runs)),
     ("counters", lambda z: counters.w2_counters(z("counters", 200, 3))),
+    ("profile", lambda z: profile.profile(z("profile", 500, 5))),
     ("flat", lambda z: flatness.flat(z("flat_age", 1_000, 20), z("flat_steps", 200, 8), z.runs)),
     ("membatch", lambda z: flatness.memory_batch(z("membatch", 1_000, 20), z.runs)),
     ("W3", lambda z: w.w3(z("W3", 1_000_000, 2_000), z("W3_fire", 100_000, 500), z.runs)),

@@ -108,15 +108,16 @@ def test_filters(make_client: MakeClient, engine: Engine, seeded: dict[str, Case
     assert by_owner == {seeded["mine"].id, seeded["tech"].id}
 
 
-def test_severity_filter_is_offered_only_when_queries_filter_data(
-    make_client: MakeClient, seeded: dict[str, Case]
+def test_severity_filter_is_done_by_the_store(
+    make_client: MakeClient, engine: Engine, seeded: dict[str, Case]
 ):
-    page = make_client("mgr.sun").get("/console/?severity=high")
+    client = make_client("mgr.sun")
+    page = client.get("/console/?severity=high")
     assert page.status_code == 200
-    # cswork's queries have no data filter yet: the input is shown disabled
-    # and the list is not filtered in Python.
-    assert 'name="severity" size="10" disabled' in page.text
-    assert len(listed(page.text)) == 4
+    assert 'name="severity" value="high"' in page.text
+    assert listed(page.text) == [seeded["mine"].id]
+    assert engine.count(data={"severity": "high"}) == 1
+    assert listed(client.get("/console/?severity=none-such").text) == []
 
 
 class Spy:

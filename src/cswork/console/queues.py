@@ -139,7 +139,8 @@ def _number(args: Mapping[str, str], name: str, default: int, lo: int, hi: int) 
 def filters_data(engine: Engine) -> bool:
     """Can this engine's queries filter on case data (``query(data=...)``)?
 
-    Not yet in cswork: the severity filter is offered once it is.
+    The severity filter is offered only then (an embedding may pass an
+    engine-like object without it).
     """
     return "data" in inspect.signature(engine.query).parameters
 

@@ -64,6 +64,7 @@ class Reads:
         due_before: datetime | None = None,
         created_from: datetime | None = None,
         created_before: datetime | None = None,
+        data: Mapping[str, str] | None = None,
         order: CaseOrder = "created",
         descending: bool = False,
         offset: int = 0,
@@ -73,7 +74,8 @@ class Reads:
 
         ``owner``/``unit``: the person or unit responsible; ``assigned``:
         with or without an owner; ``due_before``: cases whose next due time
-        falls before it (a queue of what breaches soon); ``order``:
+        falls before it (a queue of what breaches soon); ``data``: text
+        values of the case data, e.g. ``{"severity": "urgent"}``; ``order``:
         ``created`` (the default, oldest first), ``due`` (soonest first,
         cases with nothing due last) or ``updated``. Served by the store's
         indexes, paginated by the store.

@@ -172,8 +172,18 @@ def _collect(change: CaseChange, d: Dialect, out: list[Statement]) -> None:
         _collect(linked, d, out)
 
 
-def where(query: CaseQuery, mark: str) -> tuple[str, list[Any]]:
-    """A ``WHERE`` clause for ``query`` with ``mark`` placeholders, and its values."""
+SQLITE_DATA_EQUALS = "json_extract(data, '$.' || {mark}) = {mark}"
+
+
+def where(
+    query: CaseQuery, mark: str, data_equals: str = SQLITE_DATA_EQUALS
+) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause for ``query`` with ``mark`` placeholders, and its values.
+
+    ``data_equals`` is the dialect's test that a field of the case data holds
+    a text value (not a number that reads the same): the field name, then
+    the value, as parameters at ``{mark}``.
+    """
     closed = None if query.closed is None else int(query.closed)
     filters = {"workflow_id": query.workflow_id, "state": query.state,
                "customer": query.customer, "owner": query.owner, "unit": query.unit,
@@ -193,6 +203,9 @@ def where(query: CaseQuery, mark: str) -> tuple[str, list[Any]]:
     if query.created_before is not None:
         clauses.append(f"created_at < {mark}")
         params.append(codec.to_us(query.created_before))
+    for name, value in (query.data or {}).items():
+        clauses.append(data_equals.format(mark=mark))
+        params += [name, value]
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -205,6 +218,7 @@ class SQLReads:
     """
 
     MARK = "?"
+    DATA_EQUALS = SQLITE_DATA_EQUALS
     ORDER = "rowid"
     OUTBOX_ORDER = "rowid"
 
@@ -212,7 +226,7 @@ class SQLReads:
         raise NotImplementedError
 
     def query_cases(self, query: CaseQuery) -> list[Case]:
-        where_sql, params = where(query, self.MARK)
+        where_sql, params = where(query, self.MARK, self.DATA_EQUALS)
         sql = f"SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY {self._order(query)}"
         if query.limit is not None or query.offset:
             sql += f" LIMIT {self.MARK} OFFSET {self.MARK}"
@@ -220,7 +234,7 @@ class SQLReads:
         return [codec.case_from(r) for r in self._read(sql, params)]
 
     def count_cases(self, query: CaseQuery) -> int:
-        where_sql, params = where(query, self.MARK)
+        where_sql, params = where(query, self.MARK, self.DATA_EQUALS)
         return int(self._read(f"SELECT COUNT(*) FROM cases{where_sql}", params)[0][0])
 
     def _order(self, query: CaseQuery) -> str:

@@ -400,4 +400,5 @@ def _matches(c: Case, q: CaseQuery) -> bool:
         and (q.breached is None or (c.breaches > 0) == q.breached)
         and (q.created_from is None or c.created_at >= q.created_from)
         and (q.created_before is None or c.created_at < q.created_before)
+        and (q.data is None or all(c.data.get(k) == v for k, v in q.data.items()))
     )

@@ -29,21 +29,19 @@ from cswork.errors import (
     ConflictError,
     DefinitionChangedError,
     StorageError,
-    StoredFormatError,
     UnknownWorkflowError,
 )
 from cswork.records import Case, CaseChange, OutboxItem, StoredDefinition
 from cswork.storage import codec
 from cswork.storage._pg_listen import Listener
 from cswork.storage._pg_pool import Pool, PoolTimeoutError
+from cswork.storage._pg_schema import migrate
 from cswork.storage._pg_sql import (
     CLAIM,
     DEF_COLS,
     DEF_NAMES,
     DIALECT,
     N_TIMER,
-    SCHEMA,
-    TO_2,
 )
 from cswork.storage._sql import (
     CASE_COLS,
@@ -54,7 +52,6 @@ from cswork.storage._sql import (
     statements,
 )
 from cswork.storage.base import (
-    FORMAT_VERSION,
     DueBatch,
     Store,
     check_claim,
@@ -121,6 +118,7 @@ class PostgresStore(SQLReads, Store):
     """
 
     MARK = "%s"
+    DATA_EQUALS = "(data::jsonb -> {mark}) = to_jsonb({mark}::text)"
     ORDER = "seq"
     OUTBOX_ORDER = "seq"
 
@@ -189,32 +187,7 @@ class PostgresStore(SQLReads, Store):
             conn.execute("SET synchronous_commit = off")
 
     def _migrate(self, conn: Conn) -> None:
-        with conn.transaction():
-            key = f"cswork:{self.schema or ''}"
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-            if self.schema is not None:
-                create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}")
-                conn.execute(create.format(sql.Identifier(self.schema)))
-            exists = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
-            row = (
-                conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-                if exists and exists[0]
-                else None
-            )
-            version = int(row[0]) if row else FORMAT_VERSION
-            if version > FORMAT_VERSION:
-                raise StoredFormatError(
-                    f"schema {self.schema or '(default)'} was written by a newer "
-                    f"cswork (format {version}; this one reads up to {FORMAT_VERSION})"
-                )
-            for step in range(version + 1, FORMAT_VERSION + 1):
-                MIGRATIONS[step](conn)
-            conn.execute(SCHEMA)
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('format', %s)"
-                " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                (str(FORMAT_VERSION),),
-            )
+        migrate(conn, self.schema)
 
     @contextmanager
     def _conn(self) -> Iterator[Conn]:
@@ -442,21 +415,3 @@ class PostgresStore(SQLReads, Store):
             stop()
         with translate_errors():
             self._pool.close()
-
-
-def _to_2(conn: Conn) -> None:
-    conn.execute(TO_2)
-    rows = conn.execute(
-        "SELECT case_id, deadline, kind, due_at, id FROM timers"
-        " WHERE state = 'pending' ORDER BY case_id, deadline, kind = 'warn', ord"
-    ).fetchall()
-    conn.execute("UPDATE cases SET armed = '{}'")
-    for case_id, (armed, nxt) in codec.rebuild_armed(rows).items():
-        conn.execute(
-            "UPDATE cases SET armed = %s, next_due_at = %s WHERE id = %s",
-            (armed, nxt, case_id),
-        )
-
-
-#: format version → what upgrades the tables from the version before it.
-MIGRATIONS: dict[int, Callable[[Conn], None]] = {2: _to_2}

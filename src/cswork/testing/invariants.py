@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from cswork.definition.actions import Assign
 from cswork.durations import parse_duration
 from cswork.engine import Engine
 from cswork.engine.replay import replay
@@ -197,9 +198,45 @@ def _plus_months(t: datetime, months: int, tz: tzinfo) -> datetime:
     return local.replace(year=year, month=month, day=day).astimezone(t.tzinfo)
 
 
+def check_ownership(engine: Engine, case_id: str) -> None:
+    """A case's owner is a person and its unit one its workflow names.
+
+    ``Case.owner`` and ``Case.unit`` mirror the workflow's owner and unit
+    fields (and are None when it has none); an owner is non-empty text; a
+    unit is a value of the unit field when that is an enum, or a unit an
+    ``assign:`` names.
+    """
+    case = engine.get(case_id)
+    d = engine.definition(case.workflow_id, case.workflow_version)
+    owner_field, unit_field = d.people_fields()
+    for what, field, value in (("owner", owner_field, case.owner),
+                               ("unit", unit_field, case.unit)):  # fmt: skip
+        mirrored = case.data.get(field) if field else None
+        if value != mirrored:
+            raise _fail(
+                case_id, f"{what} is {value!r} but its field holds {mirrored!r}"
+            )
+    if case.owner is not None and not case.owner.strip():
+        raise _fail(case_id, f"owner {case.owner!r} is not a person")
+    if case.unit is not None and unit_field is not None:
+        spec = d.fields[unit_field]
+        if spec.type == "enum":
+            named = set(spec.values or ())
+            assigns: list[Assign | None] = [d.start.assign]
+            assigns += [t.assign for t in d.transitions]
+            named |= {
+                a.unit for a in assigns if a is not None and isinstance(a.unit, str)
+            }
+            if case.unit not in named:
+                raise _fail(
+                    case_id, f"unit {case.unit!r} is not one the workflow names"
+                )
+
+
 def check_case(engine: Engine, case_id: str, now: datetime | None = None) -> None:
-    """Invariants 1, 3, 4 and 5 for one case."""
+    """Invariants 1, 3, 4 and 5, and ownership, for one case."""
     check_declared_state(engine, case_id)
+    check_ownership(engine, case_id)
     check_replay(engine, case_id)
     check_timers(engine, case_id, now)
     check_due_times(engine, case_id)

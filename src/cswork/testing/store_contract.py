@@ -595,3 +595,22 @@ class StoreContract:
             made[2].id,
         ]
         assert ids(created_from=times[1], limit=1) == [made[1].id]
+
+    def test_query_by_text_values_of_the_data(self, store: Store) -> None:
+        wid = new_id("data")
+        a = created(store, workflow_id=wid, data={"severity": "urgent", "n": 3})
+        b = created(store, workflow_id=wid, data={"severity": "general", "n": 3})
+        created(store, workflow_id=wid, data={"note": "severity: urgent"})
+        c = created(store, workflow_id=wid, data={"severity": "urgent", "kind": "x"})
+
+        def ids(data: dict[str, str]) -> list[str]:
+            query = CaseQuery(workflow_id=wid, data=data)
+            return [x.id for x in store.query_cases(query)]
+
+        assert ids({"severity": "urgent"}) == [a.id, c.id]
+        assert ids({"severity": "urgent", "kind": "x"}) == [c.id]
+        assert ids({"severity": "general"}) == [b.id]
+        assert ids({"n": "3"}) == []  # text compares with text only
+        assert ids({"severity": "urgent' OR '1'='1"}) == []
+        urgent = CaseQuery(workflow_id=wid, data={"severity": "urgent"})
+        assert store.count_cases(urgent) == 2
