@@ -138,6 +138,7 @@ def demo(engine: Engine) -> None:
             "_csrf": token.group(1), "_event": "record", "_version": version.group(1),
             "organisation": "Acme", "contact_person": "Ms Chen", "request": "fix it",
             "expectation": "a stable line", "apologised": "true", "phone": "138",
+            "current_situation": "the line drops every hour",
         }  # fmt: skip
         after = call(
             f"/console/case/{made['id']}", "lead.wang",

@@ -50,6 +50,7 @@ def main(db: Path) -> None:
             "request": "Replace it",
             "expectation": "This week",
             "apologised": True,
+            "current_situation": "Scans fail twice a day",
         },
     )
     engine.fire(case.id, "classify", lead, {"type": "product", "severity": "important"})
@@ -73,7 +74,16 @@ def main(db: Path) -> None:
         },
     )
     engine.advance(timedelta(days=2, hours=2))  # one daily contact is missed
-    engine.fire(case.id, "resolve", head, {"resolution": "Unit replaced"})
+    engine.fire(
+        case.id,
+        "resolve",
+        head,
+        {
+            "resolution": "Unit replaced",
+            "evidence": "Crash logs from three days",
+            "responsible_person": "zhao.lei",
+        },
+    )
     engine.fire(case.id, "inform_result", lead, {"result_note": "Told Ms Chen"})
     engine.fire(case.id, "accept", lead)
     engine.fire(case.id, "return_visit", agent, {"visit_note": "Works fine"})

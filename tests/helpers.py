@@ -52,6 +52,7 @@ RECORD = {
     "request": "replace the unit",
     "expectation": "this week",
     "apologised": True,
+    "current_situation": "production line stopped",
 }
 
 

@@ -44,7 +44,8 @@ def test_every_call_is_awaitable_and_runs_in_the_pool(make_engine, clock):
             assert await ae.timers(case.id) == ae.engine.timers(case.id)
             assert [c.id for c in await ae.query(workflow="complaint")] == [case.id]
             assert await ae.count(workflow="complaint", closed=False) == 1
-            assert await ae.advance(timedelta(days=30)) == 0  # nothing armed yet
+            # only record_and_route (2 working hours, default) watches 'received'
+            assert await ae.advance(timedelta(days=30)) == 1
             assert await ae.run_due() == 0
             assert await ae.deliver() == 0
             with pytest.raises(IllegalEventError):

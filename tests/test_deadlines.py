@@ -300,7 +300,12 @@ def test_explain_follows_the_current_chain_of_periods(
             "handler": HEAD.id,
         },
     )
-    engine.fire(case.id, "resolve", HEAD, {"resolution": "r"})
+    engine.fire(
+        case.id,
+        "resolve",
+        HEAD,
+        {"resolution": "r", "evidence": "e", "responsible_person": "p"},
+    )
     engine.fire(case.id, "inform_result", LEAD, {"result_note": "n"})
     engine.advance(timedelta(hours=3))
     engine.fire(case.id, "reopen", LEAD, {"reopen_reason": "x"})

@@ -57,8 +57,9 @@ def test_a_case_is_marked_where_it_stands_and_where_it_went(engine: Engine):
     graph = to_dot(wf, current=now.state, path=path)
     assert graph.startswith('digraph "inquiry" {')
     assert (
-        '"in_progress" [id="state_in_progress", label="in_progress", '
-        'fillcolor="#ffd966", penwidth=3];' in graph
+        '"in_progress" [id="state_in_progress", label="in_progress\\n'
+        '◷ handle_after_response: 2h working", fillcolor="#ffd966", penwidth=3];'
+        in graph
     )
     assert '"received" [id="state_received", label="received\\n' in graph
     assert (

@@ -203,7 +203,7 @@ def test_query_by_workflow_state_customer_and_closed(engine: Engine):
     ]
     assert [x.id for x in engine.query(closed=False, limit=2)] == [a.id, b.id]
     assert engine.query(closed=True) == []
-    assert engine.allowed_events(b.id, AGENT) == ["answer", "transfer"]
+    assert engine.allowed_events(b.id, AGENT) == ["answer", "convert", "transfer"]
     assert engine.allowed_events(b.id, LEAD) == []
 
 
@@ -255,7 +255,7 @@ def test_illegal_event_lists_what_is_allowed(engine: Engine):
     assert (err.value.state, err.value.event, err.value.allowed) == (
         "received",
         "close",
-        ("respond",),
+        ("convert", "respond"),
     )
     with pytest.raises(IllegalEventError):
         engine.fire(case.id, "no_such_event", AGENT)

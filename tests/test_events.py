@@ -28,6 +28,7 @@ RECORD = {
     "request": "replace it",
     "expectation": "this week",
     "apologised": True,
+    "current_situation": "the line is down",
 }
 URGENT = {"type": "product", "severity": "urgent"}
 

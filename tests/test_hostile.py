@@ -147,6 +147,7 @@ def test_engine_api_refuses_or_stores_verbatim(
                     "product_model": "m",
                     "fault": "f",
                     "location": "l",
+                    "situation": "s",
                 },
             }[workflow],
         )
@@ -208,6 +209,7 @@ def test_naive_datetimes_are_refused():
             "product_model": "m",
             "fault": "f",
             "location": "l",
+            "situation": "s",
         },
     )
     engine.fire(

@@ -54,8 +54,12 @@ def test_contact_deadlines_count_from_acceptance_not_classification() -> None:
     engine.fire(case.id, "record", LEAD, RECORD)
     clock.set(local(2026, 3, 3, 20, 0))
     engine.fire(case.id, "classify", LEAD, {"type": "product", "severity": "urgent"})
-    breach = next(h for h in engine.history(case.id) if h.kind == "deadline")
-    assert breach.event == "first_contact_urgent"
+    # (record_and_route, 2 working hours, is breached too: recorded only at 19:00)
+    breach = next(
+        h
+        for h in engine.history(case.id)
+        if h.kind == "deadline" and h.event == "first_contact_urgent"
+    )
     assert datetime.fromisoformat(str(breach.detail["due_at"])) == local(
         2026, 3, 3, 14, 0
     )
@@ -162,7 +166,11 @@ def test_held_notices_survive_a_restart_and_go_once(
                                   notifier=notices)  # fmt: skip
     again.advance(timedelta(hours=12))
     again.advance(timedelta(hours=12))
-    warned = [n.id for n in notices.notices if "is near" in n.message]
+    warned = [
+        n.id
+        for n in notices.notices
+        if "is near" in n.message and n.reason == "first_contact_important"
+    ]
     assert len(warned) == 1
 
 
@@ -173,19 +181,20 @@ def test_validate_strict_names_a_dead_end(tmp_path: Path) -> None:
 
     runner = CliRunner()
     text = (WORKFLOWS / "repair.yaml").read_text()
-    broken = text.replace("  diagnosed: {}", "  diagnosed: {}\n  limbo: {}").replace(
+    broken = text.replace("states:\n", "states:\n  limbo: {}\n").replace(
         "    to: diagnosed\n", "    to: limbo\n"
     )
     (tmp_path / "repair.yaml").write_text(broken)
     result = runner.invoke(app, ["validate", "--strict", str(tmp_path)])
     assert result.exit_code == 1
     assert "limbo" in result.output
+    assert "unknown state" not in result.output  # a dead end, not a broken file
 
 
 def test_warnings_are_errors_only_when_strict(tmp_path: Path) -> None:
     (tmp_path / "w.yaml").write_text(
         (WORKFLOWS / "parts_scrap.yaml").read_text().replace(
-            "  approved: {}", "  approved: {}\n  parked: {}"
+            "states:\n", "states:\n  parked: {}\n"
         ).replace(
             "  - event: approve\n", "  - {event: park, from: approved, to: parked, "
             "roles: [warehouse]}\n  - {event: unpark, from: parked, to: approved, "

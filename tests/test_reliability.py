@@ -275,7 +275,7 @@ def test_datetimes_out_of_range_are_invalid_data(engine: Engine, moment: str) ->
 
 REPAIR = {
     "customer_id": "C-9", "contact_name": "Ms Lin", "contact_phone": "1",
-    "product_model": "X1", "fault": "dead", "location": "HQ",
+    "product_model": "X1", "fault": "dead", "location": "HQ", "situation": "off",
 }  # fmt: skip
 
 

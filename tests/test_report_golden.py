@@ -273,7 +273,8 @@ def _complaint(engine: Engine, severity: str) -> str:
         "record",
         LEAD,
         {"organisation": "ACME", "contact_person": "Ms Chen", "phone": "021",
-         "request": "Fix", "expectation": "Soon", "apologised": True},
+         "request": "Fix", "expectation": "Soon", "apologised": True,
+         "current_situation": "down"},
     )  # fmt: skip
     engine.fire(case, "classify", LEAD, {"type": "product", "severity": severity})
     return case
@@ -291,11 +292,12 @@ def _close(engine: Engine, case: str, *, reopen: bool = False) -> None:
                 "handler": "head.zhao",
             },
         )
-    engine.fire(case, "resolve", HEAD, {"resolution": "fixed"})
+    found = {"evidence": "logs", "responsible_person": "head.zhao"}
+    engine.fire(case, "resolve", HEAD, {"resolution": "fixed", **found})
     engine.fire(case, "inform_result", LEAD, {"result_note": "told"})
     if reopen:
         engine.fire(case, "reopen", LEAD, {"reopen_reason": "still broken"})
-        engine.fire(case, "resolve", HEAD, {"resolution": "fixed again"})
+        engine.fire(case, "resolve", HEAD, {"resolution": "fixed again"})  # on file
         engine.fire(case, "inform_result", LEAD, {"result_note": "told again"})
     engine.fire(case, "accept", LEAD)
     engine.fire(case, "return_visit", AGENT, {"visit_note": "fine"})
@@ -328,6 +330,18 @@ def test_complaint_timeliness_resolution_and_reopens(tmp_path: Path):
     for case in (timely, still_open):
         engine.fire(case, "contact_customer", LEAD, {"contact_note": "called"})
     engine.fire(timely, "propose_solution", MANAGER, {"proposed_solution": "swap"})
+    # planned at once: an open complaint with no plan for a day is late (v2's
+    # default plan_by_department deadline)
+    engine.fire(
+        still_open,
+        "plan",
+        HEAD,
+        {
+            "expected_resolution_at": "2026-03-20T10:00:00+08:00",
+            "measures": "m",
+            "handler": "head.zhao",
+        },
+    )
     _close(engine, timely)
     wait(engine, hours=30)  # the general one misses its first contact
     _close(engine, late, reopen=True)

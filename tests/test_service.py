@@ -48,7 +48,7 @@ def test_start_get_history_timers_with_etags(client):
     r = client.get(f"/cases/{cid}")
     assert r.status_code == 200
     assert r.headers["ETag"] == tag
-    assert r.json()["allowed"] == ["respond"]
+    assert r.json()["allowed"] == ["convert", "respond"]
     assert (
         client.get(f"/cases/{cid}", headers={"If-None-Match": tag}).status_code == 304
     )
@@ -96,7 +96,7 @@ def test_refusals_say_the_state_and_what_is_allowed(client):
     r = client.post(f"/cases/{cid}/events/close", headers=AGENT)
     assert r.status_code == 409
     assert r.json()["state"] == "received"
-    assert r.json()["allowed"] == ["respond"]
+    assert r.json()["allowed"] == ["convert", "respond"]
     client.post(f"/cases/{cid}/events/respond", headers=AGENT)
     r = client.post(f"/cases/{cid}/events/answer", json={"data": {}}, headers=AGENT)
     assert r.status_code == 422
@@ -117,7 +117,7 @@ def test_a_stale_if_match_is_a_conflict_with_the_current_version(client):
     body = r.json()
     assert body["error"] == "ConflictError"
     assert (body["state"], body["version"]) == ("in_progress", 2)
-    assert body["allowed"] == ["answer", "transfer"]
+    assert body["allowed"] == ["answer", "convert", "transfer"]
     assert r.headers["ETag"] == '"2"'
     assert client.get(f"/cases/{cid}").json()["version"] == 2  # nothing written
 

@@ -6,7 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from cswork import ConditionNotMetError, Engine, VirtualClock
+from cswork import (
+    Actor,
+    ConditionNotMetError,
+    Engine,
+    InvalidDataError,
+    PermissionDeniedError,
+    RejectedError,
+    VirtualClock,
+)
 
 from .conftest import AGENT, ENGINEER, MANAGER, WAREHOUSE, WORKSHOP, Recorder, local
 from .helpers import assert_consistent, snapshot, steps
@@ -18,6 +26,7 @@ INTAKE = {
     "product_model": "X-200",
     "fault": "no power",
     "location": "Pudong",
+    "situation": "line stopped",
 }
 
 
@@ -112,7 +121,10 @@ def test_full_onsite_repair_needs_the_customer_signature(engine: Engine):
 def test_engineer_cannot_arrive_unprepared_or_without_id(engine: Engine):
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "e", "estimated_repair_time": "1h"}
+        cid,
+        "dispatch_onsite",
+        AGENT,
+        {"engineer": "eng.zhou", "estimated_repair_time": "1h"},
     )
     engine.fire(
         cid,
@@ -146,7 +158,7 @@ def test_onsite_switches_to_take_back(engine: Engine):
 
 def test_take_back_with_a_failed_retest(engine: Engine):
     cid = reported(engine)
-    engine.fire(cid, "take_back", AGENT, {})
+    engine.fire(cid, "take_back", AGENT, {"engineer": "eng.zhou"})
     take_back_from_pickup(engine, cid, retest_fails=True)
     assert steps(engine, cid).count("workshop_repaired") == 2
     assert engine.get(cid).state == "completed"
@@ -157,7 +169,10 @@ def test_arrival_deadline_is_the_appointment_and_moves_with_it(
 ):
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "e", "estimated_repair_time": "1h"}
+        cid,
+        "dispatch_onsite",
+        AGENT,
+        {"engineer": "eng.zhou", "estimated_repair_time": "1h"},
     )
     engine.fire(
         cid,
@@ -187,7 +202,10 @@ def test_engineer_must_agree_an_appointment_within_4_working_hours(
     clock.set(local(2026, 3, 6, 16, 0))  # Friday afternoon
     cid = reported(engine)
     engine.fire(
-        cid, "dispatch_onsite", AGENT, {"engineer": "e", "estimated_repair_time": "1h"}
+        cid,
+        "dispatch_onsite",
+        AGENT,
+        {"engineer": "eng.zhou", "estimated_repair_time": "1h"},
     )
     (due,) = [t for t in engine.timers(cid) if t.kind == "due"]
     assert due.due_at == local(2026, 3, 9, 11, 0)  # 2 h Friday + 2 h Monday
@@ -310,3 +328,233 @@ def test_quarterly_drills_start_emergency_drills_and_missed_quarters_are_recorde
     assert periods == ["met", "missed"]
     assert engine.get(program.id).breaches == 1
     assert_consistent(engine, program.id)
+
+
+# --- rules repaired in issue 15 ------------------------------------------------
+
+OTHER_ENGINEER = Actor("eng.ma", {"repair_engineer"})
+
+
+def repaired_on_site(engine: Engine) -> str:
+    cid = reported(engine)
+    onsite_until_on_site(engine, cid)
+    engine.fire(cid, "diagnose", ENGINEER, {"diagnosis": "PSU"})
+    engine.fire(cid, "repair", ENGINEER, {"cause_and_method": "replaced the PSU"})
+    return cid
+
+
+def test_intake_requires_the_current_situation(engine: Engine):
+    """003 item 6: 车牌号、姓名、报修项目、位置及目前情况 are asked at intake."""
+    without = {k: v for k, v in INTAKE.items() if k != "situation"}
+    with pytest.raises(InvalidDataError) as err:
+        engine.start("repair", AGENT, without)
+    assert err.value.field_errors == {"situation": "required"}
+    assert engine.query(workflow="repair") == []
+
+
+def test_a_failed_demonstration_goes_back_to_diagnosis(engine: Engine):
+    """001 维修验收: normal operation is demonstrated; when it fails the engineer
+    diagnoses and repairs again (no dead end in ``repaired``)."""
+    cid = repaired_on_site(engine)
+    with pytest.raises(ConditionNotMetError):
+        engine.fire(cid, "demonstrate", ENGINEER, {"works_normally": False})
+    case = engine.fire(
+        cid,
+        "demonstration_failed",
+        ENGINEER,
+        {"works_normally": False, "demonstration_note": "still no power"},
+    )
+    assert case.state == "diagnosed"
+    engine.fire(cid, "repair", ENGINEER, {"cause_and_method": "new fuse as well"})
+    engine.fire(cid, "demonstrate", ENGINEER, {"works_normally": True})
+    case = engine.fire(cid, "sign_off", ENGINEER, {"customer_signature": "Lin"})
+    assert case.state == "completed"
+    assert_consistent(engine, cid)
+
+
+def test_a_customer_who_refuses_to_sign_gets_the_repair_again(
+    engine: Engine, notifier: Recorder
+):
+    """001 客户确认维修合格后签字: no signature without an accepted repair; the
+    refusal sends the case back to the engineer and tells the manager."""
+    cid = repaired_on_site(engine)
+    engine.fire(cid, "demonstrate", ENGINEER, {"works_normally": True})
+    case = engine.fire(
+        cid, "refuse_signature", ENGINEER, {"refusal_reason": "noise remains"}
+    )
+    assert case.state == "diagnosed"
+    (told,) = [n for n in notifier.notices if n.reason == "refuse_signature"]
+    assert told.persons == (ENGINEER.id,)
+    assert "cs_manager" in told.roles
+    # or the engineer takes it back to the workshop
+    case = engine.fire(
+        cid, "switch_to_take_back", ENGINEER, {"switch_reason": "needs the bench"}
+    )
+    assert case.state == "pickup_pending"
+    assert_consistent(engine, cid)
+
+
+@pytest.mark.parametrize("where", ["on_site", "diagnosed", "repaired", "signature"])
+def test_the_customer_can_cancel_after_the_engineer_arrived(engine: Engine, where: str):
+    """001 现场维修 has no step for a customer who declines once the engineer is
+    there; cancelling must stay possible in every onsite state (default)."""
+    cid = reported(engine)
+    onsite_until_on_site(engine, cid)
+    if where != "on_site":
+        engine.fire(cid, "diagnose", ENGINEER, {"diagnosis": "PSU"})
+    if where in ("repaired", "signature"):
+        engine.fire(cid, "repair", ENGINEER, {"cause_and_method": "PSU"})
+    if where == "signature":
+        engine.fire(cid, "demonstrate", ENGINEER, {"works_normally": True})
+    case = engine.fire(cid, "cancel", AGENT, {"cancel_reason": "bought a new one"})
+    assert case.state == "cancelled"
+    assert engine.timers(cid) == []
+
+
+def test_arrival_without_a_confirmed_fault_is_refused(engine: Engine):
+    """001 维修到达: 再次确认故障情况 — the fault must be confirmed before repairing."""
+    cid = reported(engine)
+    engine.fire(
+        cid,
+        "dispatch_onsite",
+        AGENT,
+        {"engineer": ENGINEER.id, "estimated_repair_time": "2h"},
+    )
+    engine.fire(
+        cid,
+        "schedule_visit",
+        ENGINEER,
+        {"appointment_at": "2026-03-04T10:00:00+08:00", "appointment_place": "site"},
+    )
+    engine.fire(cid, "prepare", ENGINEER, {"tools_ready": True})
+    before = snapshot(engine, cid)
+    with pytest.raises(ConditionNotMetError):
+        engine.fire(
+            cid, "arrive", ENGINEER, {"id_shown": True, "fault_confirmed": False}
+        )
+    assert snapshot(engine, cid) == before
+    case = engine.fire(cid, "cancel", AGENT, {"cancel_reason": "no fault found"})
+    assert case.state == "cancelled"
+
+
+def test_the_work_order_goes_to_the_assigned_engineer_only(
+    engine: Engine, notifier: Recorder
+):
+    """001 报修受理: 填写维修工单 … 分配给相应的维修工程师 — the assigned engineer
+    is told and owns the case; another engineer may not act on it."""
+    cid = reported(engine)
+    assert engine.get(cid).owner == AGENT.id  # the agent owns the intake
+    engine.fire(
+        cid,
+        "dispatch_onsite",
+        AGENT,
+        {"engineer": ENGINEER.id, "estimated_repair_time": "2h"},
+    )
+    (order,) = [n for n in notifier.notices if n.reason == "dispatch_onsite"]
+    assert order.persons == (ENGINEER.id,)
+    assert order.roles == ()
+    assert engine.get(cid).owner == ENGINEER.id
+    before = snapshot(engine, cid)
+    with pytest.raises(PermissionDeniedError):
+        engine.fire(
+            cid,
+            "schedule_visit",
+            OTHER_ENGINEER,
+            {"appointment_at": "2026-03-04T10:00:00+08:00", "appointment_place": "x"},
+        )
+    assert snapshot(engine, cid) == before
+    assert "schedule_visit" not in engine.allowed_events(cid, OTHER_ENGINEER)
+    assert "schedule_visit" in engine.allowed_events(cid, ENGINEER)
+
+
+def test_the_take_back_path_is_watched_at_every_step(
+    engine: Engine, clock: VirtualClock
+):
+    """001 带回维修: pick-up, workshop repair, the second test and the return each
+    have a deadline (all defaults: 2, 5, 1 and 2 working days)."""
+    cid = reported(engine)
+    engine.fire(cid, "take_back", AGENT, {"engineer": ENGINEER.id})
+    assert engine.get(cid).owner == ENGINEER.id
+    # Tue 10:00 + 2 working days = Thu 10:00
+    engine.advance(timedelta(days=2, minutes=1))
+    assert "deadline:pick_up_product:breached" in steps(engine, cid)
+    engine.fire(
+        cid,
+        "pick_up",
+        ENGINEER,
+        {
+            "handover_model": "X-200",
+            "handover_quantity": 1,
+            "handover_fault": "no power",
+            "handover_signed": True,
+        },
+    )
+    assert "workshop_repair" in engine.get(cid).armed
+    engine.advance(timedelta(days=8))  # 5 working days pass
+    assert "deadline:workshop_repair:breached" in steps(engine, cid)
+    engine.fire(cid, "workshop_repaired", WORKSHOP, {"workshop_report": "new PSU"})
+    assert "retest_product" in engine.get(cid).armed
+    engine.fire(cid, "retest_passed", ENGINEER, {"test_passed": True})
+    assert "return_to_customer" in engine.get(cid).armed
+    engine.fire(
+        cid,
+        "return_product",
+        ENGINEER,
+        {"return_signed": True, "list_taken_back": True},
+    )
+    assert engine.get(cid).breaches == 2
+    assert_consistent(engine, cid)
+
+
+def test_the_return_visit_is_3_to_5_days_later_on_a_working_day(
+    engine: Engine, clock: VirtualClock
+):
+    """003: 服务部3-5天后电访 — not before day 3; day 5 falls on Sunday, so the
+    visit is due at the start of Monday's working time."""
+    cid = repaired_on_site(engine)
+    engine.fire(cid, "demonstrate", ENGINEER, {"works_normally": True})
+    engine.fire(cid, "sign_off", ENGINEER, {"customer_signature": "Lin"})  # Tue 10:00
+    (due,) = [
+        t
+        for t in engine.timers(cid)
+        if t.deadline == "return_visit" and t.kind == "due"
+    ]
+    assert due.due_at == local(2026, 3, 9, 9, 0)  # Sun 8 Mar 10:00 -> Mon 09:00
+    engine.advance(timedelta(days=2))
+    before = snapshot(engine, cid)
+    with pytest.raises(RejectedError):
+        engine.fire(cid, "return_visit", AGENT, {"visit_note": "too early"})
+    assert snapshot(engine, cid) == before
+    engine.fire(cid, "visit_attempt_failed", AGENT, {"visit_attempt_note": "no answer"})
+    engine.advance(timedelta(days=1, hours=1))  # Fri 11:00: the window is open
+    case = engine.fire(cid, "return_visit", AGENT, {"visit_note": "works fine"})
+    assert case.state == "closed"
+    assert case.breaches == 0
+
+
+def test_every_open_repair_state_has_a_deadline(engine: Engine, clock: VirtualClock):
+    """001 报修受理 (及时) and 000 §5.1: the path is decided within 2 working
+    hours and a guided self-repair is followed up within a working day (defaults)."""
+    cid = reported(engine)
+    engine.advance(timedelta(hours=2, minutes=1))
+    assert "deadline:decide_path:breached" in steps(engine, cid)
+    engine.fire(cid, "guide", AGENT, {"guidance_note": "reset the breaker"})
+    assert "self_repair_result" in engine.get(cid).armed
+    engine.advance(timedelta(days=1))
+    assert "deadline:self_repair_result:breached" in steps(engine, cid)
+
+
+def test_the_onsite_visit_and_the_signature_are_watched(engine: Engine):
+    """001 现场维修 / 维修验收: defaults — the onsite repair is finished within 1
+    working day of arriving, the work order signed or refused within 1 more."""
+    cid = reported(engine)
+    onsite_until_on_site(engine, cid)
+    assert "finish_onsite" in engine.get(cid).armed
+    engine.advance(timedelta(days=1, minutes=1))
+    assert "deadline:finish_onsite:breached" in steps(engine, cid)
+    engine.fire(cid, "diagnose", ENGINEER, {"diagnosis": "PSU"})
+    engine.fire(cid, "repair", ENGINEER, {"cause_and_method": "replaced the PSU"})
+    engine.fire(cid, "demonstrate", ENGINEER, {"works_normally": True})
+    assert "sign_or_refuse" in engine.get(cid).armed
+    engine.advance(timedelta(days=1, minutes=1))
+    assert "deadline:sign_or_refuse:breached" in steps(engine, cid)

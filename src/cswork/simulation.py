@@ -336,11 +336,18 @@ class Simulator:
         wf = self.engine.definition(case.workflow_id, case.workflow_version)
         now = self.engine.clock.now()
         for t in self._choices(wf, case.state):
+            actor = self._actor(t.roles)
+            # A step for the case's owner, or for its unit, is taken by them
+            # (the assigned engineer, a member of the routed department).
+            if t.only == "owner" and case.owner:
+                actor = Actor(case.owner, actor.roles)
+            elif t.only == "unit" and case.unit:
+                actor = Actor(actor.id, actor.roles, units={case.unit})
             try:
                 self.engine.fire(
                     case_id,
                     t.event,
-                    self._actor(t.roles),
+                    actor,
                     self.values.payload(wf, t, now),
                 )
             except RejectedError:

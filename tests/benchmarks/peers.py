@@ -101,7 +101,17 @@ def _record_when(data: Mapping[str, Any]) -> bool:
     )
 
 
-WHEN: dict[str, Callable[[Mapping[str, Any]], bool]] = {"record": _record_when}
+def _resolve_when(data: Mapping[str, Any]) -> bool:
+    # complaint.yaml: evidence is set and responsible_person is set
+    return (
+        data.get("evidence") is not None and data.get("responsible_person") is not None
+    )
+
+
+WHEN: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "record": _record_when,
+    "resolve": _resolve_when,
+}
 ROUTES = {"product": "technical", "network_line": "platform",
           "service_quality": "concerned_department", "sales_service": "business"}  # fmt: skip
 

@@ -86,7 +86,8 @@ def desk_and_complaints(tmp_path: Path) -> tuple[Engine, dict[str, str]]:
                          "channel": "phone", "summary": "The line drops every evening"})  # fmt: skip
         c = engine.fire(c.id, "record", LEAD, {
             "organisation": "Acme", "contact_person": "Ms Chen", "request": "fix it",
-            "expectation": "a stable line", "apologised": True, "phone": "138"})  # fmt: skip
+            "expectation": "a stable line", "apologised": True, "phone": "138",
+            "current_situation": "drops at 20:00 daily"})  # fmt: skip
         engine.fire(
             c.id, "classify", LEAD, {"type": "network_line", "severity": severity}
         )
