@@ -13,7 +13,7 @@ import pytest
 
 from cswork import Actor, Engine, PermissionDeniedError
 from cswork.definition import load_text
-from cswork.errors import DefinitionError
+from cswork.errors import DefinitionError, InvalidDataError
 
 from ._format import engine_for
 from .conftest import Recorder, local
@@ -110,6 +110,19 @@ def test_a_unit_from_a_field_and_an_owner_from_a_field() -> None:
     assert (case.owner, case.unit) == ("zhou", "platform")
     assert engine.history(cid)[-1].changes["owner"] == "zhou"
     assert_consistent(engine, cid)
+
+
+def test_an_owner_named_by_blank_text_is_refused_and_nothing_changes() -> None:
+    """001: a work order is assigned to *an* engineer — blank text names nobody,
+    and a case owned by nobody in particular would sit in no one's queue."""
+    engine, _ = _desk()
+    cid = _routed(engine)
+    before = (engine.get(cid), engine.history(cid), engine.timers(cid))
+    for blank in (" ", "\t", "\u3000"):
+        with pytest.raises(InvalidDataError) as err:
+            engine.fire(cid, "plan", PLATFORM_HEAD, {"engineer": blank})
+        assert "engineer" in err.value.field_errors
+    assert (engine.get(cid), engine.history(cid), engine.timers(cid)) == before
 
 
 def test_a_literal_unit() -> None:

@@ -290,6 +290,13 @@ class Planner:
                 values[field_name] = actor.id
             elif isinstance(value, tuple):
                 found = fx.data.get(value[1])
+                if isinstance(found, str) and not found.strip():
+                    # Blank text names nobody: a case owned by " " would sit
+                    # in no one's queue. Refused like any bad data.
+                    raise InvalidDataError(
+                        f"{value[1]}: names nobody (blank text) and would own the case",
+                        field_errors={value[1]: "must name a person, not blank text"},
+                    )
                 values[field_name] = found if isinstance(found, str) else None
             else:
                 values[field_name] = value  # type: ignore[assignment]
