@@ -170,3 +170,52 @@ def test_closed_complaint_starts_its_return_visit(engine: Engine, clock: Virtual
     assert visit.data["kind"] == "complaint"
     # default: 3 working days after the complaint closed (Wednesday 11:00)
     assert visit.armed["after_complaint"] == local(2026, 3, 9, 11, 0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "channel", "becomes"),
+    [("complaint", "fax", "letter"), ("routine_problem", "fax", "fax")],
+)
+def test_an_inquiry_converts_keeping_the_time_the_customer_first_called(
+    engine: Engine, clock: VirtualClock, kind: str, channel: str, becomes: str
+):
+    """004 §2.2.2 受理人确认问题的类型: the taker converts the inquiry; the new
+    case's contact deadlines count from acceptance (004 §2.4.2, §2.3): a call at
+    10:00 converted at 15:00 and classified important is due at 18:00."""
+    inquiry = engine.start(
+        "inquiry",
+        AGENT,
+        {"customer_id": "C-7", "channel": channel, "question": "It broke"},
+    )
+    accepted = engine.clock.now()
+    clock.set(local(2026, 3, 3, 15, 0))
+    engine.fire(
+        inquiry.id,
+        "convert",
+        AGENT,
+        {"problem_kind": kind, "conversion_note": "the customer is angry"},
+    )
+    (new,) = engine.query(workflow=kind)
+    old = engine.get(inquiry.id)
+    assert old.state == "converted"
+    assert old.data["converted_case"] == new.id
+    assert new.data["source_case"] == inquiry.id
+    assert (new.data["customer_id"], new.data["channel"]) == ("C-7", becomes)
+    assert new.accepted_at == accepted
+    if kind == "complaint":
+        engine.fire(new.id, "record", LEAD, {
+            "organisation": "ACME", "contact_person": "Ms Chen", "phone": "138",
+            "request": "fix", "expectation": "today", "apologised": True,
+            "current_situation": "line stopped"})  # fmt: skip
+        engine.fire(
+            new.id, "classify", LEAD, {"type": "product", "severity": "important"}
+        )
+        deadline = "first_contact_important"
+    else:
+        engine.fire(
+            new.id, "route", AGENT, {
+                "kind": "training", "severity": "important", "contact_person": "Ms Chen",
+                "request": "a course", "phone": "138"})  # fmt: skip
+        deadline = "first_contact_important"
+    assert engine.get(new.id).armed[deadline] == local(2026, 3, 3, 18, 0)
+    assert_consistent(engine, new.id)
