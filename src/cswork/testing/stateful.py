@@ -42,7 +42,7 @@ from cswork.definition.loader import yaml_files
 from cswork.definition.model import Transition, Workflow
 from cswork.engine import Engine, Hooks
 from cswork.errors import RejectedError
-from cswork.records import SYSTEM_ROLE, Actor
+from cswork.records import SYSTEM_ROLE, Actor, Case
 from cswork.storage.base import Store
 from cswork.storage.memory import MemoryStore
 from cswork.testing import invariants as inv
@@ -197,7 +197,11 @@ class WorkflowStateMachine(RuleBasedStateMachine):
         legal = cst.events(self.wf, state=state, legal=True).filter(_by_people)
         onward = legal.filter(lambda t: t.to not in ending)
         t = data.draw(st.one_of(onward, onward, onward, legal), label="transition")
-        actor = data.draw(cst.actors(self.wf, t.roles), label="actor")
+        actor = _as_allowed(
+            data.draw(cst.actors(self.wf, t.roles), label="actor"),
+            t,
+            self.engine.get(case_id),
+        )
         payload = data.draw(cst.payloads(self.wf, t), label="payload")
         self._fire(case_id, t.event, actor, payload, must_fail=False)
 
@@ -274,6 +278,19 @@ class WorkflowStateMachine(RuleBasedStateMachine):
             for cid in self.case_ids:
                 inv.check_case(engine, cid, clock.now())
         inv.check_engines_agree(self.engines, self.case_ids)
+
+
+def _as_allowed(actor: Actor, t: Transition, case: Case) -> Actor:
+    """``actor``, as the case's owner or a member of its unit if ``t`` needs it.
+
+    A step with ``only: owner|unit`` is taken by the person it names, so that
+    random walks get past assignment.
+    """
+    if t.only == "owner" and case.owner is not None:
+        return Actor(case.owner, actor.roles, actor.units)
+    if t.only == "unit" and case.unit is not None:
+        return Actor(actor.id, actor.roles, actor.units | {case.unit})
+    return actor
 
 
 def _by_people(t: Transition) -> bool:
