@@ -18,6 +18,7 @@ Subclass it to add rules (``@rule``) or invariants (``@invariant``) of your own.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Callable, Sequence
@@ -38,8 +39,11 @@ from hypothesis.stateful import (
 
 from cswork.clock import VirtualClock
 from cswork.definition import load_paths
+from cswork.definition.actions import StartCase
+from cswork.definition.links import all_actions
 from cswork.definition.loader import yaml_files
 from cswork.definition.model import Transition, Workflow
+from cswork.definition.source import DefinitionSet, LoadedWorkflow
 from cswork.engine import Engine, Hooks
 from cswork.errors import RejectedError
 from cswork.records import SYSTEM_ROLE, Actor, Case
@@ -79,8 +83,7 @@ class WorkflowStateMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        defs = load_paths(self.paths)
-        self.defs = defs
+        defs = _load(tuple(self.paths))
         wf = next(
             (
                 w.definition
@@ -92,6 +95,9 @@ class WorkflowStateMachine(RuleBasedStateMachine):
         if wf is None:
             raise ValueError(f"no workflow {self.workflow_id!r} in {list(self.paths)}")
         self.wf: Workflow = wf
+        # Only the workflow and those it starts: every engine (one per store,
+        # again at each restart) compiles what it is given.
+        self.defs = DefinitionSet(_linked(defs, wf.workflow), defs.calendars)
         self.stores = [make() for make in self.store_factories]
         self.clocks = [VirtualClock(self.start_at) for _ in self.stores]
         self.counters = [itertools.count() for _ in self.stores]
@@ -278,6 +284,29 @@ class WorkflowStateMachine(RuleBasedStateMachine):
             for cid in self.case_ids:
                 inv.check_case(engine, cid, clock.now())
         inv.check_engines_agree(self.engines, self.case_ids)
+
+
+@functools.cache
+def _load(paths: tuple[str | os.PathLike[str], ...]) -> DefinitionSet:
+    """The files' definitions, read once per run (each example starts afresh)."""
+    return load_paths(paths)
+
+
+def _linked(defs: DefinitionSet, workflow_id: str) -> tuple[LoadedWorkflow, ...]:
+    """``workflow_id`` and every workflow its hand-overs may start, transitively."""
+    by_id = {w.definition.workflow: w for w in defs.workflows}
+    needed, todo = set(), [workflow_id]
+    while todo:
+        wid = todo.pop()
+        if wid in needed or wid not in by_id:
+            continue
+        needed.add(wid)
+        todo += [
+            a.start_case
+            for _, a in all_actions(by_id[wid].definition)
+            if isinstance(a, StartCase)
+        ]
+    return tuple(w for w in defs.workflows if w.definition.workflow in needed)
 
 
 def _as_allowed(actor: Actor, t: Transition, case: Case) -> Actor:
