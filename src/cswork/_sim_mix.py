@@ -1,8 +1,8 @@
 """The simulator's default traffic: shares of workflows and of enum values."""
 
-#: Shares of the shipped SOPs when they are loaded (an inquiry desk's day).
 from __future__ import annotations
 
+#: Shares of the shipped SOPs when they are loaded (an inquiry desk's day).
 DEFAULT_MIX = {
     "inquiry": 0.55,
     "complaint": 0.2,
