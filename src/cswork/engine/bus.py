@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import queue
 import threading
 import time
 import weakref
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cswork._loop import LoopThread
+from cswork.engine.background import BackgroundQueue
 from cswork.engine.events import ALL_KINDS, CaseEvent, events_of
 from cswork.records import CaseChange, HistoryKind
 
@@ -47,7 +47,6 @@ log = logging.getLogger("cswork.events")
 Handler = Callable[[CaseEvent], object]
 Delivery = Literal["inline", "background"]
 Where = Literal["any", "enter", "exit"]
-IDLE_EXIT = 5.0  # seconds the dispatcher waits for work before it ends
 
 
 @dataclass(eq=False)
@@ -106,13 +105,9 @@ class EventBus:
         self.backoff = backoff
         self._subs: tuple[Subscription, ...] = ()
         self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._queue: queue.SimpleQueue[Sequence[CaseChange] | None] = (
-            queue.SimpleQueue()
+        self._queue: BackgroundQueue[Sequence[CaseChange]] = BackgroundQueue(
+            lambda changes: self._dispatch(changes, wait=True), "cswork-events"
         )
-        self._pending = 0
-        self._thread: threading.Thread | None = None
-        self._closed = False
         self._loop = LoopThread("cswork-events-loop")
 
     # ---------------------------------------------------------- subscribers
@@ -141,33 +136,7 @@ class EventBus:
         if self.delivery == "inline":
             self._dispatch(changes, wait=False)
             return
-        with self._lock:
-            if self._closed:
-                return
-            self._queue.put(changes)
-            self._pending += 1
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="cswork-events", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                changes = self._queue.get(timeout=IDLE_EXIT)
-            except queue.Empty:
-                changes = None
-            if changes is not None:
-                self._dispatch(changes, wait=True)
-            with self._lock:
-                if changes is not None:
-                    self._pending -= 1
-                if self._pending == 0:
-                    self._idle.notify_all()
-                    if changes is None or self._closed:
-                        self._thread = None
-                        return
+        self._queue.submit([changes])
 
     def _dispatch(self, changes: Sequence[CaseChange], *, wait: bool) -> None:
         subs = self._subs
@@ -203,15 +172,9 @@ class EventBus:
         Returns:
             False if that did not happen within ``timeout`` seconds.
         """
-        with self._lock:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+        return self._queue.wait(timeout)
 
     def close(self) -> None:
         """Deliver what is queued, then stop the thread and the private loop."""
-        with self._lock:
-            self._closed = True
-            thread = self._thread
-            self._queue.put(None)
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
+        self._queue.close()
         self._loop.close()

@@ -26,13 +26,13 @@ item id is the idempotency key.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from cswork.engine.background import BackgroundQueue
 from cswork.engine.hooks import HookCall, Hooks, Notice, Notifier
 from cswork.errors import ConflictError, CsworkError
 from cswork.records import Actor, CaseChange, OutboxItem
@@ -45,7 +45,6 @@ log = logging.getLogger("cswork.engine")
 
 LEASE = timedelta(minutes=1)
 ACK_DELAY = 0.5  # seconds; far below the lease
-IDLE_EXIT = 5.0  # seconds a background thread waits for work before it ends
 
 Delivery = Literal["inline", "background"]
 
@@ -125,7 +124,7 @@ class _Acks:
             )  # fmt: skip
 
 
-class _Deliverer:
+class _Deliverer(BackgroundQueue[OutboxItem]):
     """The background thread: delivers queued items, each acknowledged at once."""
 
     def __init__(
@@ -133,42 +132,9 @@ class _Deliverer:
         deliver_one: Callable[[OutboxItem], bool],
         ack: Callable[[Sequence[str]], None],
     ) -> None:
+        super().__init__(self._one, "cswork-deliver")
         self._deliver_one = deliver_one
         self._ack = ack
-        self._queue: queue.SimpleQueue[OutboxItem | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._closed = False
-        self._pending = 0
-        self._idle = threading.Condition(self._lock)
-
-    def submit(self, items: Iterable[OutboxItem]) -> None:
-        with self._lock:
-            for item in items:
-                self._queue.put(item)
-                self._pending += 1
-            if self._pending and self._thread is None and not self._closed:
-                self._thread = threading.Thread(
-                    target=self._run, name="cswork-deliver", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                item = self._queue.get(timeout=IDLE_EXIT)
-            except queue.Empty:
-                item = None
-            if item is not None:
-                self._one(item)
-            with self._lock:
-                if item is not None:
-                    self._pending -= 1
-                if self._pending == 0:
-                    self._idle.notify_all()
-                    if item is None or self._closed:
-                        self._thread = None
-                        return
 
     def _one(self, item: OutboxItem) -> None:
         try:
@@ -176,19 +142,6 @@ class _Deliverer:
                 self._ack([item.id])
         except CsworkError:
             log.exception("acknowledging outbox item %s failed", item.id)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait until everything submitted so far was handled; False on timeout."""
-        with self._lock:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            thread = self._thread
-            self._queue.put(None)  # wakes the thread, after what is queued
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
 
 
 class Outbox:
